@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a kernel under QEMU (TCG, -cpu max, 2 CPUs) with a busybox initramfs
+# holding our modules and test binaries; load the modules, run every KUnit
+# suite and kselftest, unload, scan for leaks, and turn what came back into
+# TAP on the host.  Fails on any `not ok`, oops, WARN, KASAN, UBSAN, lockdep
+# or kmemleak report, panic or timeout.
+#
+# usage: run.sh --name NAME --kernel IMAGE --out DIR
+#               [--modroot DIR --kver VER --preload "mod ..."]
+#               [--ko "a.ko b.ko ..."] [--tests DIR] [--kunit]
+#               [--guest-script FILE] [--bins "FILE ..."] [--timeout SEC]
+#               [--mem MB]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+name=vm kernel= out= modroot= kver= preload= kos= tests= kunit=0
+script= timeout=900 mem=2048 bins=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--name) name=$2; shift ;;
+	--kernel) kernel=$2; shift ;;
+	--out) out=$2; shift ;;
+	--modroot) modroot=$2; shift ;;
+	--kver) kver=$2; shift ;;
+	--preload) preload=$2; shift ;;
+	--ko) kos=$2; shift ;;
+	--tests) tests=$2; shift ;;
+	--kunit) kunit=1 ;;
+	--guest-script) script=$2; shift ;;
+	--bins) bins=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$kernel" ] && [ -n "$out" ] || { echo "run.sh: --kernel and --out are required" >&2; exit 2; }
+[ -r "$kernel" ] || { echo "run.sh: no kernel image at $kernel" >&2; exit 2; }
+
+busybox=/bin/busybox
+[ -x "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+	busybox=$(command -v busybox)
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+stage=$out/initramfs
+mkdir -p "$stage"/{bin,ha/mods,ha/ko,ha/tests}
+
+# gen_init_cpio builds the archive without root (device nodes included).
+src=${HA_KSRC:?HA_KSRC must point at the extracted linux-source-6.12}
+gen=$out/gen_init_cpio
+cc -O2 -o "$gen" "$src/usr/gen_init_cpio.c"
+
+cp "$busybox" "$stage/bin/busybox"
+for b in $bins; do
+	cp "$b" "$stage/bin/$(basename "${b%-static}")"
+done
+
+# Kernel modules we depend on (kvm_amd, ...) with their own dependencies,
+# in load order, decompressed because busybox insmod may not inflate them.
+: > "$stage/ha/preload.order"
+if [ -n "$preload" ]; then
+	for mod in $preload; do
+		modprobe -d "$modroot" -S "$kver" --show-depends "$mod" |
+			awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++' | while read -r path; do
+		base=$(basename "$path")
+		base=${base%.xz}; base=${base%.zst}; base=${base%.gz}
+		case $path in
+		*.xz) xz -dc "$path" ;;
+		*.zst) zstd -qdc "$path" ;;
+		*.gz) gzip -dc "$path" ;;
+		*) cat "$path" ;;
+		esac > "$stage/ha/mods/$base"
+		echo "$base" >> "$stage/ha/preload.order"
+	done
+fi
+
+: > "$stage/ha/ko.order"
+for ko in $kos; do
+	cp "$ko" "$stage/ha/ko/"
+	basename "$ko" >> "$stage/ha/ko.order"
+done
+if [ -n "$tests" ]; then
+	cp -a "$tests"/. "$stage/ha/tests/"
+fi
+[ -n "$script" ] && cp "$script" "$stage/ha/guest-script"
+echo "$kunit" > "$stage/ha/kunit"
+cp "$here/guest-init.sh" "$stage/init"
+
+{
+	echo "dir /dev 0755 0 0"
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "nod /dev/ttyS1 0600 0 0 c 4 65"
+	for d in proc sys tmp sbin root etc; do echo "dir /$d 0755 0 0"; done
+	(cd "$stage" && find . -mindepth 1 | sort) | while read -r p; do
+		p=${p#./}
+		if [ -d "$stage/$p" ]; then
+			echo "dir /$p 0755 0 0"
+		else
+			mode=0644
+			[ -x "$stage/$p" ] && mode=0755
+			echo "file /$p $stage/$p $mode 0 0"
+		fi
+	done
+} > "$out/initramfs.list"
+"$gen" "$out/initramfs.list" > "$out/initramfs.cpio"
+
+console=$out/console.log
+results=$out/results.log
+append="console=ttyS0 panic=-1 loglevel=6 kasan.fault=report"
+
+echo "vm[$name]: booting $(basename "$kernel") (timeout ${timeout}s)" >&2
+start=$(date +%s)
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
+	-nodefaults -no-user-config -display none -no-reboot \
+	-kernel "$kernel" -initrd "$out/initramfs.cpio" -append "$append" \
+	-serial "file:$console" -serial "file:$results" </dev/null
+qrc=$?
+set -e
+echo "vm[$name]: qemu exited $qrc after $(( $(date +%s) - start )) s" >&2
+
+python3 "$here/parse-results.py" --name "$name" --console "$console" \
+	--results "$results" --kunit "$kunit" --qemu-rc "$qrc" \
+	--tap "$out/results.tap" && exit 0
+echo "vm[$name]: FAILED; guest console log: $console; test output: $results" >&2
+exit 1

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# Userspace: libhyperaether, the hyperaether CLI.  Included from ../Makefile.
+
+LIBHA_SRCS := userspace/lib/hyperaether.c
+HA_CLI_SRCS := userspace/cli/hyperaether.c
+HA_USER_CFLAGS := $(USER_CFLAGS) -I$(TOP)/userspace/lib
+
+USER_BINS += $(BUILD)/bin/hyperaether $(BUILD)/bin/hyperaether-static \
+	     $(BUILD)/lib/libhyperaether.a
+
+$(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/linux/*.h)
+	@mkdir -p $(BUILD)/obj/lib $(dir $@)
+	$(CC) $(HA_USER_CFLAGS) -fPIC -c -o $(BUILD)/obj/lib/hyperaether.o userspace/lib/hyperaether.c
+	$(AR) rcs $@ $(BUILD)/obj/lib/hyperaether.o
+
+$(BUILD)/bin/hyperaether: $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_USER_CFLAGS) -o $@ $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a
+
+# Static build for the test initramfs, which has no libc.
+$(BUILD)/bin/hyperaether-static: $(HA_CLI_SRCS) $(LIBHA_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_USER_CFLAGS) -static -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS)
+
+# The same sources under ASan/UBSan for the native tests.
+$(BUILD)/san/hyperaether: $(HA_CLI_SRCS) $(LIBHA_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS)
+
+$(BUILD)/san/lib_test: userspace/tests/lib_test.c $(LIBHA_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $^
+
+userspace-check: $(BUILD)/san/hyperaether $(BUILD)/san/lib_test
+	@mkdir -p $(RESULTS)
+	@{ $(BUILD)/san/lib_test; HA_CLI=$(BUILD)/san/hyperaether userspace/tests/cli_test.sh; } \
+		> $(RESULTS)/userspace.tap; rc=$$?; \
+	! grep -q '^not ok' $(RESULTS)/userspace.tap && [ $$rc = 0 ]
