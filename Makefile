@@ -63,13 +63,19 @@ print-env:
 
 # ---------------------------------------------------------------- userspace
 
+# Userspace tests: every producer writes TAP into $(RESULTS)/<name>.tap;
+# included fragments append their targets to USER_CHECKS.
+USER_CHECKS := uapi-check userspace-check
+
 -include lavm/lavm.mk
 include userspace/userspace.mk
+-include tools/install/install.mk
+
+ifneq ($(wildcard lavm/lavm.mk),)
+USER_CHECKS += lavm-check
+endif
 
 user: $(USER_BINS)
-
-# Userspace tests: every producer writes TAP into $(RESULTS)/<name>.tap.
-USER_CHECKS := uapi-check userspace-check $(if $(wildcard lavm/lavm.mk),lavm-check)
 
 user-check:
 	@mkdir -p $(RESULTS)
