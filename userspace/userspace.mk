@@ -4,6 +4,8 @@
 LIBHA_SRCS := userspace/lib/hyperaether.c
 HA_CLI_SRCS := userspace/cli/hyperaether.c
 HA_USER_CFLAGS := $(USER_CFLAGS) -I$(TOP)/userspace/lib
+# The channel helpers sit on liburing (io_uring uring_cmd).
+HA_USER_LDLIBS := -luring
 
 USER_BINS += $(BUILD)/bin/hyperaether $(BUILD)/bin/hyperaether-static \
 	     $(BUILD)/lib/libhyperaether.a
@@ -15,21 +17,21 @@ $(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/l
 
 $(BUILD)/bin/hyperaether: $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) -o $@ $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a
+	$(CC) $(HA_USER_CFLAGS) -o $@ $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a $(HA_USER_LDLIBS)
 
 # Static build for the test initramfs, which has no libc.
 $(BUILD)/bin/hyperaether-static: $(HA_CLI_SRCS) $(LIBHA_SRCS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) -static -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS)
+	$(CC) $(HA_USER_CFLAGS) -static -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_LDLIBS)
 
 # The same sources under ASan/UBSan for the native tests.
 $(BUILD)/san/hyperaether: $(HA_CLI_SRCS) $(LIBHA_SRCS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS)
+	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_LDLIBS)
 
 $(BUILD)/san/lib_test: userspace/tests/lib_test.c $(LIBHA_SRCS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(HA_USER_LDLIBS)
 
 userspace-check: $(BUILD)/san/hyperaether $(BUILD)/san/lib_test
 	@mkdir -p $(RESULTS)

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Capabilities: default deny, set and revoke, a denied send that leaves the
+ * receiver with nothing, the receive side of an edge, VM fds whose rights
+ * narrow but never widen, granting, and enumerating edges and VMs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "hyperaether.h"
+#include "kselftest_harness.h"
+
+#define SEND	HYPERAETHER_CAP_SEND
+#define RECV	HYPERAETHER_CAP_RECV
+#define SHARE	HYPERAETHER_CAP_SHARE
+#define GRANT	HYPERAETHER_CAP_GRANT
+#define NVM	4
+
+static int ioctl_err(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? errno : 0;
+}
+
+/* A fabric with VMs 0..3 and a full-rights VM fd for each. */
+FIXTURE(fab) {
+	int fd;
+	int vm[NVM];
+};
+
+FIXTURE_SETUP(fab)
+{
+	char name[8];
+
+	self->fd = ha_open();
+	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", HA_DEV_PATH, strerror(-self->fd));
+	ASSERT_EQ(0, ha_fabric_create(self->fd, NULL, NULL));
+	for (int i = 0; i < NVM; i++) {
+		__u32 id;
+
+		snprintf(name, sizeof(name), "vm%d", i);
+		ASSERT_EQ(0, ha_vm_add(self->fd, name, 0, NULL, 0, &id));
+		ASSERT_EQ(i, id);
+		self->vm[i] = ha_vm_export(self->fd, i, HYPERAETHER_VMFD_ALL, 0);
+		ASSERT_GE(self->vm[i], 0);
+	}
+}
+
+FIXTURE_TEARDOWN(fab)
+{
+	for (int i = 0; i < NVM; i++)
+		close(self->vm[i]);
+	close(self->fd);
+}
+
+/* Nothing waiting for VM fd @vfd. */
+static int inbox_empty(int vfd)
+{
+	char buf[64];
+	__u32 len = sizeof(buf);
+
+	return ha_msg_recv(vfd, buf, &len, HYPERAETHER_MSG_NONBLOCK) == -EAGAIN;
+}
+
+static __u64 denials(int fd, __u32 id)
+{
+	struct hyperaether_vm_query vq;
+
+	if (ha_vm_query(fd, id, &vq))
+		return ~0ULL;
+	return vq.usage.denials;
+}
+
+TEST_F(fab, default_deny)
+{
+	struct hyperaether_cap edges[4];
+	__u32 rights, count = 4;
+
+	for (int s = 0; s < NVM; s++)
+		for (int d = 0; d < NVM; d++) {
+			ASSERT_EQ(0, ha_cap_get(self->fd, s, d, &rights));
+			EXPECT_EQ(0, rights);
+		}
+	ASSERT_EQ(0, ha_cap_list(self->fd, edges, &count));
+	EXPECT_EQ(0, count);
+
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 1, "hello", 5));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 0, "self", 4));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+	EXPECT_TRUE(inbox_empty(self->vm[0]));
+	EXPECT_EQ(2, denials(self->fd, 0));
+	EXPECT_EQ(0, denials(self->fd, 1));
+}
+
+/* A message needs SEND on (src, dst) and RECV on (dst, src). */
+TEST_F(fab, both_sides_needed_and_revocable)
+{
+	char buf[64];
+	struct hyperaether_msg_hdr *hdr = (void *)buf;
+	struct hyperaether_vm_query vq;
+	__u32 len;
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 1, "a", 1));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, 0));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, RECV));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 1, "b", 1));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+
+	/* the wrong directions do not count either */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, SEND));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, RECV));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 1, "c", 1));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND | RECV));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, RECV));
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "d", 1));
+	len = sizeof(buf);
+	ASSERT_EQ(0, ha_msg_recv(self->vm[1], buf, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ(sizeof(*hdr) + 1, len);
+	EXPECT_EQ(0, hdr->src);
+	EXPECT_EQ(1, hdr->len);
+	EXPECT_EQ('d', buf[sizeof(*hdr)]);
+
+	/* revoking SEND stops the next one */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, RECV));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 1, "e", 1));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+	/* and so does the receiver dropping RECV */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, 0));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[0], 1, "f", 1));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+
+	ASSERT_EQ(0, ha_vm_query(self->fd, 0, &vq));
+	EXPECT_EQ(4, vq.usage.denials);
+	EXPECT_EQ(1, vq.usage.msgs_sent);
+	ASSERT_EQ(0, ha_vm_query(self->fd, 1, &vq));
+	EXPECT_EQ(1, vq.usage.msgs_received);
+	EXPECT_EQ(0, vq.usage.queued);
+}
+
+TEST_F(fab, send_to_self)
+{
+	char buf[64];
+	__u32 len = sizeof(buf);
+
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[2], 2, "s", 1));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 2, 2, SEND | RECV));
+	ASSERT_EQ(0, ha_msg_send(self->vm[2], 2, "s", 1));
+	ASSERT_EQ(0, ha_msg_recv(self->vm[2], buf, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ(2, ((struct hyperaether_msg_hdr *)buf)->src);
+}
+
+TEST_F(fab, cap_set_rejects_bad_arguments)
+{
+	struct hyperaether_cap c = { .flags = 1, .src = 0, .dst = 1, .rights = SEND };
+	__u32 rights;
+
+	EXPECT_EQ(EINVAL, ioctl_err(self->fd, HYPERAETHER_IOC_CAP_SET, &c));
+	c.flags = 0;
+	c.rights = HYPERAETHER_CAP_ALL + 1;
+	EXPECT_EQ(EINVAL, ioctl_err(self->fd, HYPERAETHER_IOC_CAP_SET, &c));
+	c.rights = 0x80000000u;
+	EXPECT_EQ(EINVAL, ioctl_err(self->fd, HYPERAETHER_IOC_CAP_SET, &c));
+	c.rights = SEND;
+	c.flags = 4;
+	EXPECT_EQ(EINVAL, ioctl_err(self->fd, HYPERAETHER_IOC_CAP_GET, &c));
+	EXPECT_EQ(-ENOENT, ha_cap_set(self->fd, 0, NVM, SEND));
+	EXPECT_EQ(-ENOENT, ha_cap_set(self->fd, 1000, 0, SEND));
+	EXPECT_EQ(-ENOENT, ha_cap_get(self->fd, NVM, 0, &rights));
+	ASSERT_EQ(0, ha_cap_get(self->fd, 0, 1, &rights));
+	EXPECT_EQ(0, rights);
+}
+
+TEST_F(fab, cap_list_is_row_major)
+{
+	static const struct { __u32 s, d, r; } set[] = {
+		{ 3, 0, SEND }, { 0, 2, RECV | SHARE }, { 1, 1, GRANT },
+		{ 0, 1, HYPERAETHER_CAP_ALL }, { 2, 3, SEND | RECV }, { 3, 3, SHARE },
+	};
+	static const struct { __u32 s, d, r; } want[] = {
+		{ 0, 1, HYPERAETHER_CAP_ALL }, { 0, 2, RECV | SHARE }, { 1, 1, GRANT },
+		{ 2, 3, SEND | RECV }, { 3, 0, SEND }, { 3, 3, SHARE },
+	};
+	struct hyperaether_cap edges[8];
+	__u32 count;
+
+	for (size_t i = 0; i < 6; i++)
+		ASSERT_EQ(0, ha_cap_set(self->fd, set[i].s, set[i].d, set[i].r));
+	memset(edges, 0xcc, sizeof(edges));
+	count = 8;
+	ASSERT_EQ(0, ha_cap_list(self->fd, edges, &count));
+	ASSERT_EQ(6, count);
+	for (size_t i = 0; i < 6; i++) {
+		EXPECT_EQ(want[i].s, edges[i].src);
+		EXPECT_EQ(want[i].d, edges[i].dst);
+		EXPECT_EQ(want[i].r, edges[i].rights);
+	}
+	EXPECT_EQ(0xcccccccc, edges[6].src);
+
+	memset(edges, 0xcc, sizeof(edges));
+	count = 2;
+	ASSERT_EQ(0, ha_cap_list(self->fd, edges, &count));
+	EXPECT_EQ(6, count);
+	EXPECT_EQ(0, edges[1].src);
+	EXPECT_EQ(2, edges[1].dst);
+	EXPECT_EQ(0xcccccccc, edges[2].src);
+
+	/* revoked edges and removed VMs' edges disappear */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, 0));
+	ASSERT_EQ(0, ha_vm_remove(self->fd, 3));
+	count = 8;
+	ASSERT_EQ(0, ha_cap_list(self->fd, edges, &count));
+	ASSERT_EQ(3, count);
+	EXPECT_EQ(0, edges[0].src);
+	EXPECT_EQ(2, edges[0].dst);
+	EXPECT_EQ(1, edges[1].src);
+	EXPECT_EQ(2, edges[2].src);
+	EXPECT_EQ(2, edges[2].dst);
+	EXPECT_EQ(SEND | RECV, edges[2].rights);
+}
+
+/* A VM added in a slot of a removed one starts with no rights at all. */
+TEST_F(fab, new_vm_in_old_slot_has_no_rights)
+{
+	__u32 id, rights;
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 2, HYPERAETHER_CAP_ALL));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 2, 1, HYPERAETHER_CAP_ALL));
+	ASSERT_EQ(0, ha_vm_remove(self->fd, 1));
+	ASSERT_EQ(0, ha_vm_add(self->fd, "fresh", 0, NULL, 0, &id));
+	ASSERT_EQ(1, id);
+	ASSERT_EQ(0, ha_cap_get(self->fd, 1, 2, &rights));
+	EXPECT_EQ(0, rights);
+	ASSERT_EQ(0, ha_cap_get(self->fd, 2, 1, &rights));
+	EXPECT_EQ(0, rights);
+}
+
+TEST_F(fab, vmfd_rights_are_enforced)
+{
+	struct hyperaether_vm_query vq;
+	char buf[64];
+	__u32 len = sizeof(buf);
+	int s, r;
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, RECV));
+	s = ha_vm_export(self->fd, 0, HYPERAETHER_VMFD_RECV, 0);
+	r = ha_vm_export(self->fd, 1, HYPERAETHER_VMFD_SEND, 0);
+	ASSERT_GE(s, 0);
+	ASSERT_GE(r, 0);
+	ASSERT_EQ(0, ha_vm_query(s, HYPERAETHER_VM_SELF, &vq));
+	EXPECT_EQ(0, vq.id);
+	EXPECT_EQ(HYPERAETHER_VMFD_RECV, vq.rights);
+	EXPECT_EQ(-EPERM, ha_msg_send(s, 1, "x", 1));
+	EXPECT_TRUE(inbox_empty(self->vm[1]));
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "y", 1));
+	EXPECT_EQ(-EPERM, ha_msg_recv(r, buf, &len, HYPERAETHER_MSG_NONBLOCK));
+	/* still there for a fd that may receive */
+	len = sizeof(buf);
+	EXPECT_EQ(0, ha_msg_recv(self->vm[1], buf, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ('y', buf[sizeof(struct hyperaether_msg_hdr)]);
+	close(s);
+	close(r);
+}
+
+/* Capsicum's rule: rights narrow, never widen. */
+TEST_F(fab, limit_and_dup_never_widen)
+{
+	struct hyperaether_vm_query vq;
+	struct hyperaether_vm_fd vf = { .id = 1, .rights = HYPERAETHER_VMFD_SEND };
+	int d, d2;
+
+	ASSERT_EQ(0, ha_vmfd_limit(self->vm[0], HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV |
+					       HYPERAETHER_VMFD_DUP));
+	ASSERT_EQ(0, ha_vm_query(self->vm[0], HYPERAETHER_VM_SELF, &vq));
+	EXPECT_EQ(HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV | HYPERAETHER_VMFD_DUP,
+		  vq.rights);
+	EXPECT_EQ(-EPERM, ha_vmfd_limit(self->vm[0], HYPERAETHER_VMFD_ALL));
+	EXPECT_EQ(-EPERM, ha_vmfd_limit(self->vm[0], HYPERAETHER_VMFD_MAP));
+	EXPECT_EQ(-EPERM, ha_vmfd_dup(self->vm[0], HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_GRANT, 0));
+	/* the same set is fine */
+	EXPECT_EQ(0, ha_vmfd_limit(self->vm[0], HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV |
+					       HYPERAETHER_VMFD_DUP));
+
+	d = ha_vmfd_dup(self->vm[0], HYPERAETHER_VMFD_SEND, 0);
+	ASSERT_GE(d, 0);
+	EXPECT_NE(0, fcntl(d, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(0, ha_vm_query(d, HYPERAETHER_VM_SELF, &vq));
+	EXPECT_EQ(0, vq.id);
+	EXPECT_EQ(HYPERAETHER_VMFD_SEND, vq.rights);
+	/* the dup has no DUP right: it cannot make more fds */
+	EXPECT_EQ(-EPERM, ha_vmfd_dup(d, HYPERAETHER_VMFD_SEND, 0));
+	EXPECT_EQ(-EPERM, ha_vmfd_dup(d, 0, 0));
+	EXPECT_EQ(-EPERM, ha_vmfd_limit(d, HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV));
+	EXPECT_EQ(0, ha_vmfd_limit(d, 0));
+	ASSERT_EQ(0, ha_vm_query(d, HYPERAETHER_VM_SELF, &vq));
+	EXPECT_EQ(0, vq.rights);
+	/* narrowing one fd leaves the others as they were */
+	ASSERT_EQ(0, ha_vm_query(self->vm[0], HYPERAETHER_VM_SELF, &vq));
+	EXPECT_EQ(HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV | HYPERAETHER_VMFD_DUP,
+		  vq.rights);
+
+	d2 = ha_vmfd_dup(self->vm[0], HYPERAETHER_VMFD_RECV | HYPERAETHER_VMFD_DUP,
+			 HYPERAETHER_VMFD_F_INHERIT);
+	ASSERT_GE(d2, 0);
+	EXPECT_EQ(0, fcntl(d2, F_GETFD) & FD_CLOEXEC);
+	/* id must be 0 on DUP and LIMIT; unknown flags are refused */
+	EXPECT_EQ(EINVAL, ioctl_err(d2, HYPERAETHER_IOC_VMFD_DUP, &vf));
+	EXPECT_EQ(EINVAL, ioctl_err(d2, HYPERAETHER_IOC_VMFD_LIMIT, &vf));
+	vf.id = 0;
+	vf.rights = HYPERAETHER_VMFD_RECV;
+	vf.flags = 2;
+	EXPECT_EQ(EINVAL, ioctl_err(d2, HYPERAETHER_IOC_VMFD_DUP, &vf));
+	close(d);
+	close(d2);
+}
+
+/* A VM fd sees its own VM only. */
+TEST_F(fab, vmfd_queries_own_vm_only)
+{
+	struct hyperaether_vm_query vq;
+	__u32 rights;
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND | SHARE));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 2, RECV));
+	ASSERT_EQ(0, ha_vm_query(self->vm[0], 0, &vq));
+	EXPECT_STREQ("vm0", vq.name);
+	EXPECT_EQ(-EPERM, ha_vm_query(self->vm[0], 1, &vq));
+	ASSERT_EQ(0, ha_cap_get(self->vm[0], 0, 1, &rights));
+	EXPECT_EQ(SEND | SHARE, rights);
+	EXPECT_EQ(-EPERM, ha_cap_get(self->vm[0], 1, 2, &rights));
+	EXPECT_EQ(-EPERM, ha_cap_get(self->vm[0], 1, 0, &rights));
+}
+
+TEST_F(fab, grant_rules)
+{
+	__u32 rights;
+	int nogrant;
+
+	/* VM 0 holds SEND|GRANT on 3 */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 3, SEND | GRANT));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 3, RECV));
+	ASSERT_EQ(0, ha_cap_grant(self->vm[0], 1, 3, SEND));
+	ASSERT_EQ(0, ha_cap_get(self->fd, 1, 3, &rights));
+	EXPECT_EQ(SEND | RECV, rights);	/* added, not replaced */
+
+	/* rights VM 0 does not hold itself */
+	EXPECT_EQ(-EPERM, ha_cap_grant(self->vm[0], 2, 3, RECV));
+	EXPECT_EQ(-EPERM, ha_cap_grant(self->vm[0], 2, 3, SEND | SHARE));
+	/* no GRANT on (0, 2) */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 2, SEND));
+	EXPECT_EQ(-EPERM, ha_cap_grant(self->vm[0], 1, 2, SEND));
+	ASSERT_EQ(0, ha_cap_get(self->fd, 1, 2, &rights));
+	EXPECT_EQ(0, rights);
+	/* a fd without VMFD_GRANT */
+	nogrant = ha_vm_export(self->fd, 0, HYPERAETHER_VMFD_ALL & ~HYPERAETHER_VMFD_GRANT, 0);
+	ASSERT_GE(nogrant, 0);
+	EXPECT_EQ(-EPERM, ha_cap_grant(nogrant, 2, 3, SEND));
+	ASSERT_EQ(0, ha_cap_get(self->fd, 2, 3, &rights));
+	EXPECT_EQ(0, rights);
+	/* GRANT itself can be passed on, and then used by the grantee */
+	ASSERT_EQ(0, ha_cap_grant(self->vm[0], 2, 3, SEND | GRANT));
+	ASSERT_EQ(0, ha_cap_grant(self->vm[2], 1, 3, GRANT));
+	ASSERT_EQ(0, ha_cap_get(self->fd, 1, 3, &rights));
+	EXPECT_EQ(SEND | RECV | GRANT, rights);
+	/* unknown ids and bad arguments */
+	EXPECT_EQ(-ENOENT, ha_cap_grant(self->vm[0], 1, NVM, SEND));
+	EXPECT_EQ(-ENOENT, ha_cap_grant(self->vm[0], NVM + 1, 3, SEND));
+	EXPECT_EQ(-EINVAL, ha_cap_grant(self->vm[0], 1, 3, HYPERAETHER_CAP_ALL + 1));
+	close(nogrant);
+}
+
+/* The granted edge really carries messages. */
+TEST_F(fab, granted_send_delivers)
+{
+	char buf[64];
+	__u32 len = sizeof(buf);
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 3, SEND | GRANT));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 3, 1, RECV));
+	EXPECT_EQ(-EACCES, ha_msg_send(self->vm[1], 3, "g", 1));
+	ASSERT_EQ(0, ha_cap_grant(self->vm[0], 1, 3, SEND));
+	ASSERT_EQ(0, ha_msg_send(self->vm[1], 3, "g", 1));
+	ASSERT_EQ(0, ha_msg_recv(self->vm[3], buf, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ(1, ((struct hyperaether_msg_hdr *)buf)->src);
+}
+
+TEST_HARNESS_MAIN
