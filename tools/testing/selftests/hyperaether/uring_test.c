@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channels as io_uring uring_cmd on a VM fd: send and receive, 64 SQEs per
+ * submit, a parked receive completed by a later send, a ring that goes
+ * away with a receive parked, and the same errors as the ioctls.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hyperaether.h"
+#include "kselftest_harness.h"
+
+#define HDR		sizeof(struct hyperaether_msg_hdr)
+#define SEND_RECV	(HYPERAETHER_CAP_SEND | HYPERAETHER_CAP_RECV)
+#define DEPTH		64
+#define NVM		3
+
+FIXTURE(ring) {
+	int fd;
+	int vm[NVM];
+	struct io_uring ring;
+	int ring_up;
+};
+
+FIXTURE_SETUP(ring)
+{
+	struct hyperaether_quota q = { .queue_depth = DEPTH };
+	char name[8];
+
+	self->fd = ha_open();
+	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", HA_DEV_PATH, strerror(-self->fd));
+	ASSERT_EQ(0, ha_fabric_create(self->fd, &q, NULL));
+	for (int i = 0; i < NVM; i++) {
+		snprintf(name, sizeof(name), "vm%d", i);
+		ASSERT_EQ(0, ha_vm_add(self->fd, name, 0, NULL, 0, NULL));
+		self->vm[i] = ha_vm_export(self->fd, i, HYPERAETHER_VMFD_ALL, 0);
+		ASSERT_GE(self->vm[i], 0);
+	}
+	/* 0 <-> 1 may talk; 2 is cut off */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND_RECV));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, SEND_RECV));
+	ASSERT_EQ(0, io_uring_queue_init(2 * DEPTH, &self->ring, 0));
+	self->ring_up = 1;
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	if (self->ring_up)
+		io_uring_queue_exit(&self->ring);
+	for (int i = 0; i < NVM; i++)
+		close(self->vm[i]);
+	close(self->fd);
+}
+
+struct rx {
+	struct hyperaether_msg_hdr hdr;
+	unsigned char data[HYPERAETHER_MSG_MAX];
+};
+
+/* Wait for one completion; returns its res and user_data. */
+static int reap(struct io_uring *ring, __u64 *ud, int timeout_ms)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000LL,
+	};
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	if (ret)
+		return ret == -ETIME ? -ETIME - 10000 : ret - 10000;
+	ret = cqe->res;
+	if (ud)
+		*ud = cqe->user_data;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+#define NO_CQE		(-ETIME - 10000)
+
+TEST_F(ring, send_and_receive)
+{
+	struct rx rx;
+	__u32 len = sizeof(rx);
+
+	ASSERT_EQ(0, ha_uring_send(&self->ring, self->vm[0], 1, "uring", 5));
+	ASSERT_EQ(HDR + 5, ha_uring_recv(&self->ring, self->vm[1], &rx, sizeof(rx)));
+	EXPECT_EQ(0, rx.hdr.src);
+	EXPECT_EQ(5, rx.hdr.len);
+	EXPECT_EQ(1, rx.hdr.seq);
+	EXPECT_EQ(0, memcmp(rx.data, "uring", 5));
+
+	/* and they mix with the ioctls, sharing one inbox and one counter */
+	ASSERT_EQ(0, ha_msg_send(self->vm[1], 0, "ioctl", 5));
+	ASSERT_EQ(HDR + 5, ha_uring_recv(&self->ring, self->vm[0], &rx, sizeof(rx)));
+	EXPECT_EQ(1, rx.hdr.src);
+	EXPECT_EQ(2, rx.hdr.seq);
+	ASSERT_EQ(0, ha_uring_send(&self->ring, self->vm[1], 0, "back", 4));
+	ASSERT_EQ(0, ha_msg_recv(self->vm[0], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ(3, rx.hdr.seq);
+}
+
+TEST_F(ring, batch_of_64)
+{
+	static struct rx rx[DEPTH];
+	__u64 seen = 0, last_seq = 0;
+	__u32 vals[DEPTH];
+	struct io_uring_sqe *sqe;
+
+	for (int i = 0; i < DEPTH; i++) {
+		vals[i] = 1000 + i;
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		ha_uring_prep_send(sqe, self->vm[0], 1, &vals[i], sizeof(vals[i]));
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(DEPTH, io_uring_submit(&self->ring));
+	for (int i = 0; i < DEPTH; i++) {
+		__u64 ud;
+
+		ASSERT_EQ(0, reap(&self->ring, &ud, 5000));
+	}
+	/* the inbox is full now: one more is EAGAIN */
+	ASSERT_EQ(-EAGAIN, ha_uring_send(&self->ring, self->vm[0], 1, vals, 4));
+
+	for (int i = 0; i < DEPTH; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		ha_uring_prep_recv(sqe, self->vm[1], &rx[i], sizeof(rx[i]));
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(DEPTH, io_uring_submit(&self->ring));
+	for (int i = 0; i < DEPTH; i++) {
+		__u64 ud;
+
+		ASSERT_EQ(HDR + 4, reap(&self->ring, &ud, 5000));
+		ASSERT_LT(ud, DEPTH);
+		seen |= 1ULL << ud;
+	}
+	EXPECT_EQ(~0ULL, seen);
+	/* each message exactly once: sorted by seq, the payloads count up */
+	for (__u32 k = 0; k < DEPTH; k++) {
+		int found = 0;
+
+		for (int i = 0; i < DEPTH; i++) {
+			if (rx[i].hdr.seq != last_seq + 1)
+				continue;
+			EXPECT_EQ(1000 + k, *(__u32 *)rx[i].data);
+			found++;
+		}
+		ASSERT_EQ(1, found);
+		last_seq++;
+	}
+}
+
+TEST_F(ring, parked_receive_completes_on_send)
+{
+	struct io_uring_sqe *sqe;
+	struct rx rx;
+	__u64 ud;
+
+	sqe = io_uring_get_sqe(&self->ring);
+	ASSERT_NE(NULL, sqe);
+	ha_uring_prep_recv(sqe, self->vm[1], &rx, sizeof(rx));
+	io_uring_sqe_set_data64(sqe, 77);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 200));
+
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "parked", 6));
+	ASSERT_EQ(HDR + 6, reap(&self->ring, &ud, 5000));
+	EXPECT_EQ(77, ud);
+	EXPECT_EQ(0, memcmp(rx.data, "parked", 6));
+
+	/* parked, then completed by a uring send from the same ring */
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_recv(sqe, self->vm[0], &rx, sizeof(rx));
+	io_uring_sqe_set_data64(sqe, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 100));
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_send(sqe, self->vm[1], 0, "pong", 4);
+	io_uring_sqe_set_data64(sqe, 2);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (int i = 0; i < 2; i++) {
+		int res = reap(&self->ring, &ud, 5000);
+
+		EXPECT_EQ(ud == 1 ? (int)(HDR + 4) : 0, res);
+	}
+	EXPECT_EQ(0, memcmp(rx.data, "pong", 4));
+}
+
+/* Several parked receives on one inbox: each message completes one. */
+TEST_F(ring, many_parked_receives)
+{
+	static struct rx rx[8];
+	struct io_uring_sqe *sqe;
+	__u32 seen = 0;
+	__u64 ud;
+
+	for (int i = 0; i < 8; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		ha_uring_prep_recv(sqe, self->vm[1], &rx[i], sizeof(rx[i]));
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(8, io_uring_submit(&self->ring));
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 100));
+	for (__u32 i = 0; i < 8; i++) {
+		ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, &i, sizeof(i)));
+		ASSERT_EQ(HDR + 4, reap(&self->ring, &ud, 5000));
+		ASSERT_LT(ud, 8);
+		EXPECT_EQ(i, *(__u32 *)rx[ud].data);
+		seen |= 1u << *(__u32 *)rx[ud].data;
+	}
+	EXPECT_EQ(0xff, seen);
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 50));
+}
+
+/* The ring goes away with a receive parked: cancelled, nothing lost. */
+TEST_F(ring, ring_exit_with_parked_receive)
+{
+	struct io_uring_sqe *sqe;
+	struct rx rx;
+	__u32 len = sizeof(rx);
+
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_recv(sqe, self->vm[1], &rx, sizeof(rx));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 100));
+	io_uring_queue_exit(&self->ring);
+	self->ring_up = 0;
+
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "after", 5));
+	ASSERT_EQ(0, ha_msg_recv(self->vm[1], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ(0, memcmp(rx.data, "after", 5));
+}
+
+/* A process dies with receives parked in its ring. */
+TEST_F(ring, killed_with_parked_receive)
+{
+	struct rx rx;
+	__u32 len = sizeof(rx);
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct io_uring r;
+		struct io_uring_sqe *sqe;
+		static struct rx crx[4];
+
+		if (io_uring_queue_init(8, &r, 0))
+			_exit(2);
+		for (int i = 0; i < 4; i++) {
+			sqe = io_uring_get_sqe(&r);
+			ha_uring_prep_recv(sqe, self->vm[1], &crx[i], sizeof(crx[i]));
+		}
+		io_uring_submit(&r);
+		pause();
+		_exit(3);
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "mine", 4));
+	ASSERT_EQ(0, ha_msg_recv(self->vm[1], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+	EXPECT_EQ(0, memcmp(rx.data, "mine", 4));
+}
+
+/* A parked receive ends with -ENODEV when its VM is removed. */
+TEST_F(ring, parked_receive_ends_on_removal)
+{
+	struct io_uring_sqe *sqe;
+	struct rx rx;
+
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_recv(sqe, self->vm[1], &rx, sizeof(rx));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 100));
+	ASSERT_EQ(0, ha_vm_remove(self->fd, 1));
+	EXPECT_EQ(-ENODEV, reap(&self->ring, NULL, 5000));
+	EXPECT_EQ(-ENODEV, ha_uring_send(&self->ring, self->vm[1], 0, "x", 1));
+	EXPECT_EQ(-ENODEV, ha_uring_recv(&self->ring, self->vm[1], &rx, sizeof(rx)));
+}
+
+/* Every error the ioctl path has, the uring path has too. */
+TEST_F(ring, errno_parity_with_ioctls)
+{
+	static unsigned char big[HYPERAETHER_MSG_MAX + 1];
+	void *noaccess = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct io_uring_sqe *sqe;
+	struct hyperaether_uring_msg m = { };
+	struct rx rx;
+	__u32 len;
+	int nosend, norecv;
+
+	ASSERT_NE(MAP_FAILED, noaccess);
+#define BOTH_SEND(err, vfd, dst, buf, n) do { \
+	EXPECT_EQ(err, ha_msg_send(vfd, dst, buf, n)); \
+	EXPECT_EQ(err, ha_uring_send(&self->ring, vfd, dst, buf, n)); \
+} while (0)
+	BOTH_SEND(-EACCES, self->vm[0], 2, "x", 1);
+	BOTH_SEND(-EACCES, self->vm[2], 0, "x", 1);
+	BOTH_SEND(-ENOENT, self->vm[0], NVM, "x", 1);
+	BOTH_SEND(-EMSGSIZE, self->vm[0], 1, big, HYPERAETHER_MSG_MAX + 1);
+	BOTH_SEND(-EFAULT, self->vm[0], 1, noaccess, 8);
+	nosend = ha_vm_export(self->fd, 0, HYPERAETHER_VMFD_ALL & ~HYPERAETHER_VMFD_SEND, 0);
+	ASSERT_GE(nosend, 0);
+	BOTH_SEND(-EPERM, nosend, 1, "x", 1);
+	/* none of that reached anyone */
+	len = sizeof(rx);
+	EXPECT_EQ(-EAGAIN, ha_msg_recv(self->vm[1], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+	len = sizeof(rx);
+	EXPECT_EQ(-EAGAIN, ha_msg_recv(self->vm[0], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+
+	/* a receive without VMFD_RECV */
+	norecv = ha_vm_export(self->fd, 1, HYPERAETHER_VMFD_SEND, 0);
+	ASSERT_GE(norecv, 0);
+	EXPECT_EQ(-EPERM, ha_uring_recv(&self->ring, norecv, &rx, sizeof(rx)));
+
+	/* too small a buffer: EMSGSIZE and the message stays */
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "0123456789", 10));
+	EXPECT_EQ(-EMSGSIZE, ha_uring_recv(&self->ring, self->vm[1], &rx, HDR + 9));
+	EXPECT_EQ(-EFAULT, ha_uring_recv(&self->ring, self->vm[1], noaccess, 64));
+	EXPECT_EQ(HDR + 10, ha_uring_recv(&self->ring, self->vm[1], &rx, HDR + 10));
+	EXPECT_EQ(0, memcmp(rx.data, "0123456789", 10));
+
+	/* full inbox */
+	for (int i = 0; i < DEPTH; i++)
+		ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "f", 1));
+	BOTH_SEND(-EAGAIN, self->vm[0], 1, "x", 1);
+#undef BOTH_SEND
+
+	/* unknown command, and a receive naming a VM */
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_send(sqe, self->vm[0], 1, "x", 1);
+	sqe->cmd_op = 0x7f;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EINVAL, reap(&self->ring, NULL, 5000));
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_recv(sqe, self->vm[1], &rx, sizeof(rx));
+	m.addr = (__u64)(unsigned long)&rx;
+	m.len = sizeof(rx);
+	m.vm = 1;
+	memcpy(sqe->cmd, &m, sizeof(m));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EINVAL, reap(&self->ring, NULL, 5000));
+	close(nosend);
+	close(norecv);
+	munmap(noaccess, 4096);
+}
+
+TEST_HARNESS_MAIN
