@@ -8,7 +8,16 @@ HA_USER_CFLAGS := $(USER_CFLAGS) -I$(TOP)/userspace/lib
 HA_USER_LDLIBS := -luring
 
 USER_BINS += $(BUILD)/bin/hyperaether $(BUILD)/bin/hyperaether-static \
-	     $(BUILD)/lib/libhyperaether.a
+	     $(BUILD)/lib/libhyperaether.a $(BUILD)/lib/pkgconfig/libhyperaether.pc
+
+HA_PREFIX ?= /usr/local
+
+$(BUILD)/lib/pkgconfig/libhyperaether.pc: userspace/lib/libhyperaether.pc.in uapi/linux/hyperaether.h
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(HA_PREFIX)|' -e "s|@VERSION@|$$(sed -n \
+		-e 's/^#define HYPERAETHER_API_MAJOR[[:space:]]*\([0-9]*\).*/\1/p' \
+		-e 's/^#define HYPERAETHER_API_MINOR[[:space:]]*\([0-9]*\).*/\1/p' \
+		uapi/linux/hyperaether.h | paste -sd.)|" $< > $@
 
 $(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/linux/*.h)
 	@mkdir -p $(BUILD)/obj/lib $(dir $@)
