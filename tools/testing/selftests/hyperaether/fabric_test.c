@@ -213,7 +213,7 @@ TEST(vm_add_rejects_bad_arguments)
 	RESET_VA();
 	EXPECT_EQ(EEXIST, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
 
-	RESET_VA(); va.flags = 1;
+	RESET_VA(); va.flags = 1; strcpy(va.name, "x0");
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
 	RESET_VA(); va.pad = 1; strcpy(va.name, "x1");
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
@@ -229,7 +229,10 @@ TEST(vm_add_rejects_bad_arguments)
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
 	RESET_VA(); strcpy(va.name, "nl\n");
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
-	RESET_VA(); va.name[0] = (char)0xc3; va.name[1] = (char)0xa9; va.name[2] = 0;
+	RESET_VA(); strcpy(va.name, "del\x7f");
+	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
+	/* a C1 control byte (CSI): a terminal escape, whatever the charset */
+	RESET_VA(); strcpy(va.name, "csi\x9b" "2J");
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
 	/* 31 printable bytes and the NUL: the longest name there is */
 	RESET_VA(); memset(va.name, 'L', sizeof(va.name) - 1);
