@@ -398,8 +398,19 @@ static void op_send(struct __test_metadata *_metadata, struct fuzz *f, int uring
 		f->op = "uring_send";
 		ret = uring_do(f, HYPERAETHER_URING_CMD_SEND, d->fd, dst, buf, len);
 	} else {
+		struct hyperaether_msg m;
+
 		f->op = "msg_send";
-		ret = ha_msg_send(d->fd, dst, buf, len);
+		ha_msg_init(&m, dst, buf, len);
+		/* now and then a flag or padding bit nobody defined */
+		if (pick(f, 64) == 0) {
+			if (pick(f, 2))
+				m.flags = 1u << pick(f, 32);
+			else
+				m.pad = 1u << pick(f, 32);
+			e |= E(EINVAL);
+		}
+		ret = ioctl(d->fd, HYPERAETHER_IOC_MSG_SEND, &m) ? -errno : 0;
 	}
 	CHECK(f, ret, e);
 	if (!ret)
@@ -478,7 +489,13 @@ static void op_recv(struct __test_metadata *_metadata, struct fuzz *f, int uring
 		}
 	} else {
 		f->op = "msg_recv";
-		ret = ha_msg_recv(d->fd, &rx, &len, HYPERAETHER_MSG_NONBLOCK);
+		__u32 flags = HYPERAETHER_MSG_NONBLOCK;
+
+		if (pick(f, 64) == 0) {
+			flags |= 2u << pick(f, 31);
+			e |= E(EINVAL);
+		}
+		ret = ha_msg_recv(d->fd, &rx, &len, flags);
 	}
 	CHECK(f, ret, e);
 	if (ret == -EMSGSIZE && !uring)
