@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hyperaether.h"
@@ -391,6 +393,118 @@ TEST_F(fab, granted_send_delivers)
 	ASSERT_EQ(0, ha_msg_send(self->vm[1], 3, "g", 1));
 	ASSERT_EQ(0, ha_msg_recv(self->vm[3], buf, &len, HYPERAETHER_MSG_NONBLOCK));
 	EXPECT_EQ(1, ((struct hyperaether_msg_hdr *)buf)->src);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char c = 'F';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u = { };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &mh, 0) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/*
+ * Object capabilities: a process that holds nothing but one VM fd, passed
+ * over a unix socket, acts as that VM within the fd's rights and nothing
+ * else.  The child's exit code names the first check that failed.
+ */
+TEST_F(fab, vm_fd_passed_to_another_process)
+{
+	struct hyperaether_msg_hdr hdr;
+	char buf[64];
+	__u32 len = sizeof(buf);
+	int sv[2], status, vfd;
+	pid_t pid;
+
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 2, SEND));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 2, 1, RECV | SEND));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 2, SEND | RECV));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct hyperaether_vm_query vq;
+		struct hyperaether_vm_add va = { .name = "evil" };
+		char rbuf[64];
+		__u32 rlen = sizeof(rbuf);
+		int fd;
+
+		/* keep nothing of the parent's but the socket */
+		close(self->fd);
+		for (int i = 0; i < NVM; i++)
+			close(self->vm[i]);
+		close(sv[0]);
+		fd = recv_fd(sv[1]);
+		if (fd < 0)
+			_exit(10);
+		if (ha_vm_query(fd, HYPERAETHER_VM_SELF, &vq) || vq.id != 1 ||
+		    vq.rights != (HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV))
+			_exit(11);
+		if (ha_msg_send(fd, 2, "child", 5))
+			_exit(12);
+		if (ha_msg_send(fd, 3, "child", 5) != -EACCES)
+			_exit(13);
+		if (ha_vm_query(fd, 2, &vq) != -EPERM)
+			_exit(14);
+		if (ioctl(fd, HYPERAETHER_IOC_VM_ADD, &va) != -1 || errno != ENOTTY)
+			_exit(15);
+		if (ha_vmfd_dup(fd, HYPERAETHER_VMFD_SEND, 0) != -EPERM)
+			_exit(16);
+		if (ha_msg_recv(fd, rbuf, &rlen, 0) || ((struct hyperaether_msg_hdr *)rbuf)->src != 2)
+			_exit(17);
+		_exit(0);
+	}
+	close(sv[1]);
+	vfd = ha_vm_export(self->fd, 1, HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV, 0);
+	ASSERT_GE(vfd, 0);
+	ASSERT_EQ(0, send_fd(sv[0], vfd));
+	close(vfd);
+	ASSERT_EQ(0, ha_msg_recv(self->vm[2], buf, &len, 0));
+	memcpy(&hdr, buf, sizeof(hdr));
+	EXPECT_EQ(1, hdr.src);
+	EXPECT_EQ(0, memcmp(buf + sizeof(hdr), "child", 5));
+	ASSERT_EQ(0, ha_msg_send(self->vm[2], 1, "parent", 6));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	close(sv[0]);
 }
 
 TEST_HARNESS_MAIN
