@@ -65,7 +65,7 @@ print-env:
 
 # Userspace tests: every producer writes TAP into $(RESULTS)/<name>.tap;
 # included fragments append their targets to USER_CHECKS.
-USER_CHECKS := uapi-check userspace-check
+USER_CHECKS := uapi-check userspace-check runner-check
 
 -include lavm/lavm.mk
 include userspace/userspace.mk
@@ -80,6 +80,11 @@ user: $(USER_BINS)
 user-check:
 	@mkdir -p $(RESULTS)
 	@rc=0; for t in $(USER_CHECKS); do $(MAKE) --no-print-directory $$t || rc=1; done; exit $$rc
+
+# The test-VM result parser must fail a run for every kind of trouble.
+runner-check:
+	@mkdir -p $(RESULTS)
+	@tools/testing/vm/parse-results-test.sh > $(RESULTS)/runner.tap; ! grep -q '^not ok' $(RESULTS)/runner.tap
 
 # Each uapi header must compile on its own, as C and as C++.
 UAPI_HEADERS := $(wildcard uapi/linux/*.h uapi/drm/*.h)
@@ -108,7 +113,8 @@ define kbuild_copy
 	cp -a $(KBUILD_TREE) $(BUILD)/kbuild-$(1)/
 endef
 
-CHECKPATCH_FILES = $(wildcard kmod/*.[ch] drivers/*/*.[ch] uapi/linux/*.h uapi/drm/*.h)
+# Tracepoint headers are left out: checkpatch cannot parse TRACE_EVENT().
+CHECKPATCH_FILES = $(filter-out %_trace.h,$(wildcard kmod/*.[ch] drivers/*/*.[ch] uapi/linux/*.h uapi/drm/*.h))
 
 # W=1 and sparse against the stock headers, and checkpatch --strict: any
 # warning fails.

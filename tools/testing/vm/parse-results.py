@@ -14,10 +14,12 @@ import sys
 # Kernel reports that fail a run wherever they appear on the console.
 BAD_CONSOLE = re.compile(
     r"(BUG:|WARNING:|Oops|general protection fault|Kernel panic|"
-    r"KASAN|UBSAN|kernel BUG|possible recursive locking|"
+    r"UBSAN:|kernel BUG|possible recursive locking|"
     r"circular locking dependency|inconsistent lock state|"
-    r"suspicious RCU usage|lockdep|blocked for more than|"
-    r"unreferenced object|Call Trace:|hung_task|stack-protector)")
+    r"possible irq lock inversion|suspicious RCU usage|"
+    r"lock held when returning to user space|"
+    r"blocked for more than|unreferenced object|Call Trace:|"
+    r"stack-protector|INFO: rcu_.* detected stalls)")
 CASE = re.compile(r"^(\s*)(not ok|ok) (\d+) (?:- )?(.*?)\s*$")
 
 

@@ -111,13 +111,13 @@ cp "$here/guest-init.sh" "$stage/init"
 
 console=$out/console.log
 results=$out/results.log
-append="console=ttyS0 panic=-1 loglevel=6 kasan.fault=report"
+append="console=ttyS0 panic=-1 loglevel=7 kasan.fault=report"
 
 echo "vm[$name]: booting $(basename "$kernel") (timeout ${timeout}s)" >&2
 start=$(date +%s)
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
+	-accel tcg,thread=single -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$kernel" -initrd "$out/initramfs.cpio" -append "$append" \
 	-serial "file:$console" -serial "file:$results" </dev/null

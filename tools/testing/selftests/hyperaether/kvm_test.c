@@ -108,7 +108,7 @@ static void expect_out(struct __test_metadata *_metadata, int vcpu,
 	EXPECT_EQ(want, *((char *)run + run->io.data_offset));
 }
 
-TEST_F(guest, add_out_hlt)
+TEST_F_TIMEOUT(guest, add_out_hlt, 300)
 {
 	set_regs(_metadata, self->vcpu, 2, 2);
 	expect_out(_metadata, self->vcpu, self->run, '4');
@@ -117,14 +117,14 @@ TEST_F(guest, add_out_hlt)
 	EXPECT_EQ(KVM_EXIT_HLT, self->run->exit_reason);
 }
 
-TEST_F(guest, other_operands)
+TEST_F_TIMEOUT(guest, other_operands, 300)
 {
 	/* 3 + 6 = 9: a second data point so a constant answer cannot pass. */
 	set_regs(_metadata, self->vcpu, 3, 6);
 	expect_out(_metadata, self->vcpu, self->run, '9');
 }
 
-TEST_F(guest, rip_advances_past_hlt)
+TEST_F_TIMEOUT(guest, rip_advances_past_hlt, 300)
 {
 	struct kvm_regs regs;
 
