@@ -27,4 +27,3 @@ bench-fabric: $(FABRIC_BENCH) $(STOCK_VMLINUX)
 		sed '1d;$$d' | tr -d '\r' | tee $(FABRIC_BENCH_OUT)/table.txt; \
 	grep -q '^HA-SCRIPT-EXIT 0' $(FABRIC_BENCH_OUT)/results.log || rc=1; exit $$rc
 
-bench: bench-fabric

@@ -224,21 +224,37 @@ int main(int argc, char **argv)
 	res[5] = (struct result){ "fabric uring_cmd", BATCH,
 				  MEASURE(BATCH, uring_round(&ring, &f, BATCH)) };
 
-	/* The cap check: a send refused by cap(i, j), next to a no-op ioctl. */
+	/*
+	 * The cap check: a send refused by cap(i, j), next to the same path
+	 * stopping one step earlier (no such VM) and a no-op ioctl.  TCG
+	 * timings drift, so the three alternate and each keeps its best round.
+	 */
 	ret = ha_cap_set(f.dev, 0, 1, 0);
 	if (ret)
 		die("CAP_SET", ret);
-	denied_ns = 1e9 / MEASURE(1, if (ha_msg_send(f.a, 1, msg, MSG_BYTES) != -EACCES)
-					     die("denied send", EINVAL));
+	denied_ns = noent_ns = info_ns = 1e30;
 	{
 		struct hyperaether_info info;
+		double full = min_seconds;
 
-		info_ns = 1e9 / MEASURE(1, ha_get_info(f.dev, &info));
+		min_seconds = full / 4;
+		for (int round = 0; round < 5; round++) {
+			double d, n, g;
+
+			d = 1e9 / MEASURE(1, if (ha_msg_send(f.a, 1, msg, MSG_BYTES) != -EACCES)
+						     die("denied send", EINVAL));
+			n = 1e9 / MEASURE(1, if (ha_msg_send(f.a, 7, msg, MSG_BYTES) != -ENOENT)
+						     die("send to no VM", EINVAL));
+			g = 1e9 / MEASURE(1, ha_get_info(f.dev, &info));
+			denied_ns = d < denied_ns ? d : denied_ns;
+			noent_ns = n < noent_ns ? n : noent_ns;
+			info_ns = g < info_ns ? g : info_ns;
+		}
+		min_seconds = full;
 	}
-	/* the same send path up to the lookup, to a VM that does not exist */
-	noent_ns = 1e9 / MEASURE(1, if (ha_msg_send(f.a, 7, msg, MSG_BYTES) != -ENOENT)
-					   die("send to no VM", EINVAL));
-	ha_cap_set(f.dev, 0, 1, HYPERAETHER_CAP_SEND);
+	ret = ha_cap_set(f.dev, 0, 1, HYPERAETHER_CAP_SEND);
+	if (ret)
+		die("CAP_SET", ret);
 	allowed_ns = 1e9 / res[2].rate;
 
 	/* VM create/remove: add then remove one VM, as a pair. */
