@@ -231,6 +231,9 @@ TEST(vm_add_rejects_bad_arguments)
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
 	RESET_VA(); strcpy(va.name, "del\x7f");
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
+	/* bytes outside ASCII: "é" in UTF-8 */
+	RESET_VA(); strcpy(va.name, "caf\xc3\xa9");
+	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
 	/* a C1 control byte (CSI): a terminal escape, whatever the charset */
 	RESET_VA(); strcpy(va.name, "csi\x9b" "2J");
 	EXPECT_EQ(EINVAL, ioctl_err(fd, HYPERAETHER_IOC_VM_ADD, &va));
