@@ -173,6 +173,14 @@ unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 t make-uninstall $MAKE -s uninstall DESTDIR="$D"
 empty uninstall-leaves-no-files find "$D" ! -type d
 
+# Modules left to DKMS: everything but the modules.
+D3=$work/root-nomod
+t nomodules-install $MAKE -s install DESTDIR="$D3" WITH_MODULES=no
+empty nomodules-no-ko find "$D3" -name '*.ko*'
+t nomodules-rest test -e "$D3$P/lib/libhyperaether.so.1" -a -e "$D3$P/lib/udev/rules.d/60-hyperaether.rules"
+t nomodules-uninstall $MAKE -s uninstall DESTDIR="$D3" WITH_MODULES=no
+empty nomodules-leaves-no-files find "$D3" ! -type d
+
 # A distribution's layout: PREFIX=/usr, multiarch LIBDIR.
 D2=$work/root-usr
 ma=$($CC -print-multiarch 2>/dev/null); ma=${ma:-x86_64-linux-gnu}

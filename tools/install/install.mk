@@ -27,6 +27,7 @@
 #                   give a working system without touching /etc.
 #   MODULEDIR       /lib/modules/<KDIR's release>/updates (outside PREFIX:
 #                   modprobe only looks there)
+# WITH_MODULES=no leaves the modules out (when DKMS installs them).
 #
 # With DESTDIR set (packaging, tests) install only writes files; without it,
 # it also runs depmod, creates the group (systemd-sysusers), reloads udev
@@ -51,6 +52,8 @@ HA_MODULES := $(shell sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\([A-Za-z0-9_]*\)"
 HA_KVER = $(eval HA_KVER := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || \
 	$(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))$(HA_KVER)
 MODULEDIR ?= /lib/modules/$(HA_KVER)/updates
+WITH_MODULES ?= yes
+HA_INST_MODULES := $(if $(filter yes,$(WITH_MODULES)),$(HA_MODULES))
 
 # --------------------------------------------------- libhyperaether.so
 
@@ -86,7 +89,7 @@ HA_STAGE := $(BUILD)/install
 # Every path install creates, relative to DESTDIR: uninstall removes these
 # and install-check compares the tree with them.
 define ha_manifest
-$(foreach m,$(HA_MODULES),$(MODULEDIR)/$(m).ko)
+$(foreach m,$(HA_INST_MODULES),$(MODULEDIR)/$(m).ko)
 $(addprefix $(INCLUDEDIR)/linux/,$(notdir $(HA_UAPI_LINUX)))
 $(addprefix $(INCLUDEDIR)/drm/,$(notdir $(HA_UAPI_DRM)))
 $(INCLUDEDIR)/hyperaether.h
@@ -123,14 +126,16 @@ ha-install-stage:
 # so `sudo make install` leaves no root-owned objects in the tree.
 install: $(HA_INST_BINS) $(HA_INST_SBINS) $(HA_SHLIB) $(BUILD)/lib/libhyperaether.a \
 		$(BUILD)/lib/pkgconfig/libhyperaether.pc ha-install-stage
+ifneq ($(HA_INST_MODULES),)
 	@test -n "$(HA_KVER)" || { echo "install: no kernel release in KDIR=$(KDIR)"; exit 1; }
-	@for m in $(HA_MODULES); do \
+	@for m in $(HA_INST_MODULES); do \
 		test -f $(TOP)/$$m.ko || { echo "install: $$m.ko not built: run 'make' first"; exit 1; }; \
 		v=$$(modinfo -F vermagic $(TOP)/$$m.ko | cut -d' ' -f1); \
 		[ "$$v" = "$(HA_KVER)" ] || { echo "install: $$m.ko is built for '$$v', not $(HA_KVER): run 'make' (KDIR=$(KDIR))"; exit 1; }; \
 	done
 	install -d $(DESTDIR)$(MODULEDIR)
-	install -m 0644 $(addprefix $(TOP)/,$(addsuffix .ko,$(HA_MODULES))) $(DESTDIR)$(MODULEDIR)/
+	install -m 0644 $(addprefix $(TOP)/,$(addsuffix .ko,$(HA_INST_MODULES))) $(DESTDIR)$(MODULEDIR)/
+endif
 	install -d $(DESTDIR)$(INCLUDEDIR)/linux
 	install -m 0644 $(HA_UAPI_LINUX) $(DESTDIR)$(INCLUDEDIR)/linux/
 	$(if $(HA_UAPI_DRM),install -d $(DESTDIR)$(INCLUDEDIR)/drm && \
@@ -155,7 +160,7 @@ install: $(HA_INST_BINS) $(HA_INST_SBINS) $(HA_SHLIB) $(BUILD)/lib/libhyperaethe
 	install -m 0644 tools/install/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/hyperaether.conf
 	install -m 0644 $(HA_STAGE)/hyperaetherd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
 ifeq ($(DESTDIR),)
-	depmod -a $(HA_KVER)
+	$(if $(HA_INST_MODULES),depmod -a $(HA_KVER))
 	if command -v systemd-sysusers >/dev/null; then \
 		systemd-sysusers $(SYSUSERSDIR)/hyperaether.conf; \
 	else \
@@ -171,7 +176,7 @@ endif
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(strip $(ha_manifest)))
 ifeq ($(DESTDIR),)
-	$(if $(HA_KVER),depmod -a $(HA_KVER))
+	$(if $(HA_INST_MODULES),$(if $(HA_KVER),depmod -a $(HA_KVER)))
 	-systemctl daemon-reload
 	-ldconfig
 endif
