@@ -70,6 +70,7 @@ USER_CHECKS := uapi-check userspace-check runner-check
 -include lavm/lavm.mk
 include userspace/userspace.mk
 -include tools/install/install.mk
+-include userspace/bench/bench.mk
 
 ifneq ($(wildcard lavm/lavm.mk),)
 USER_CHECKS += lavm-check
@@ -182,6 +183,13 @@ vm-stock: kselftests $(STOCK_VMLINUX)
 
 check:
 	tools/testing/check.sh
+
+# Benchmarks: each prints its numbers next to a baseline measured in the
+# same run.
+BENCHES := $(if $(wildcard userspace/bench/bench.mk),bench-fabric) \
+	   $(if $(wildcard lavm/lavm.mk),lavm-bench)
+bench:
+	@for b in $(BENCHES); do $(MAKE) --no-print-directory $$b || exit 1; done
 
 # The main job.  Today: boot Debian's stock kernel with our module and show
 # /dev/hyperaether answering; later issues grow it into spec -> results.
