@@ -167,9 +167,10 @@ ifeq ($(DESTDIR),)
 		getent group hyperaether >/dev/null || groupadd -r hyperaether; \
 		getent passwd hyperaetherd >/dev/null || useradd -r -U -d / -s /usr/sbin/nologin hyperaetherd; \
 	fi
-	-udevadm control --reload-rules && udevadm trigger --subsystem-match=misc --subsystem-match=accel
-	-systemctl daemon-reload
-	-ldconfig
+	@if [ -S /run/udev/control ]; then set -x; udevadm control --reload-rules; \
+		udevadm trigger --subsystem-match=misc --subsystem-match=accel; fi
+	@if [ -d /run/systemd/system ]; then set -x; systemctl daemon-reload; fi
+	ldconfig
 	@echo "installed; add users with: sudo usermod -aG hyperaether \$$USER (then log in again)"
 endif
 
@@ -177,8 +178,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(strip $(ha_manifest)))
 ifeq ($(DESTDIR),)
 	$(if $(HA_INST_MODULES),$(if $(HA_KVER),depmod -a $(HA_KVER)))
-	-systemctl daemon-reload
-	-ldconfig
+	@if [ -d /run/systemd/system ]; then set -x; systemctl daemon-reload; fi
+	ldconfig
 endif
 
 # ------------------------------------------------------------------- DKMS
