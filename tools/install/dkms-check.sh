@@ -37,6 +37,8 @@ mkdir -p "$work/dkms" "$work/modules/$KVER"
 export mok_signing_key=$work/mok.key mok_certificate=$work/mok.pub
 
 t conf-autoinstall grep -qx 'AUTOINSTALL="yes"' dkms.conf
+# The kernel to build for comes from dkms (-k, --kernelsourcedir), never the host's.
+t conf-no-running-kernel bash -c "! grep -nE 'uname|/lib/modules|/usr/src/linux' dkms.conf"
 t conf-version bash -c "[ \"\$(bash -c '. ./dkms.conf; echo \$PACKAGE_VERSION')\" = '$ver' ]"
 t source-tree tools/install/dkms-src.sh "$work/src/hyperaether-$ver"
 empty_src=$(find "$work/src" -name '*.o' -o -name '*.ko' -o -name '.*.cmd' | head -3)
