@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * lavm - assemble, inspect, verify and run LAVM programs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lavm_host.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: lavm asm PROG.lasm [-o PROG.lavm]\n"
+	      "       lavm disasm PROG.lavm|PROG.lasm\n"
+	      "       lavm verify PROG.lavm|PROG.lasm\n"
+	      "       lavm run PROG.lasm|PROG.lavm [--vms N] [--engine ref|cpu|switch|dense]\n"
+	      "                [--threads T] [--max-epochs E] [--shared N]\n"
+	      "                [--shared-in FILE.json] [--init FILE.json] [--json]\n"
+	      "\n"
+	      "run: every VM starts at the entry with r0 = its index; the run stops when\n"
+	      "no VM is running or yielded, or after E epochs (default 1000000).\n"
+	      "Engines: cpu (epoch engine, default), ref (reference interpreter),\n"
+	      "switch (per-VM interpreter), dense (the seed's mat-vec; not exact).\n"
+	      "Semantics: Documentation/lavm.rst\n", f);
+}
+
+static int cmd_asm(int argc, char **argv)
+{
+	const char *in = NULL, *out = NULL;
+	struct lavm_image img;
+	char *def = NULL;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out = argv[++i];
+		else if (!in && argv[i][0] != '-')
+			in = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!in) {
+		usage(stderr);
+		return 2;
+	}
+	if (!out) {
+		size_t n = strlen(in);
+
+		def = malloc(n + 6);
+		if (!def)
+			return 1;
+		strcpy(def, in);
+		if (n > 5 && !strcmp(def + n - 5, ".lasm"))
+			def[n - 5] = 0;
+		strcat(def, ".lavm");
+		out = def;
+	}
+	if (lavm_image_read(in, &img, stderr)) {
+		free(def);
+		return 1;
+	}
+	ret = lavm_image_write(&img, out);
+	if (ret)
+		fprintf(stderr, "lavm: %s: %s\n", out, strerror(-ret));
+	lavm_image_free(&img);
+	free(def);
+	return ret ? 1 : 0;
+}
+
+static int cmd_disasm(int argc, char **argv)
+{
+	struct lavm_image img;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (lavm_image_read(argv[1], &img, stderr))
+		return 1;
+	lavm_disassemble(&img.prog, stdout);
+	lavm_image_free(&img);
+	return 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	struct lavm_image img;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (lavm_image_read(argv[1], &img, stderr))
+		return 1;
+	printf("%s: ok: %u instructions (%u linear), call depth %u, shared %u words\n",
+	       argv[1], img.prog.ninsns, img.prog.nlinear, img.prog.max_call_depth,
+	       img.prog.shared_size);
+	lavm_image_free(&img);
+	return 0;
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t max, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (!*s || *end || errno || x > max) {
+		fprintf(stderr, "lavm: %s: '%s' is not a number 0..%u\n", opt, s, max);
+		return -1;
+	}
+	*v = x;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vms", required_argument, NULL, 'n' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "max-epochs", required_argument, NULL, 'm' },
+		{ "shared", required_argument, NULL, 's' },
+		{ "shared-in", required_argument, NULL, 'S' },
+		{ "init", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint32_t nvms = 1, threads = 0, max_epochs = 1000000, nshared = 0;
+	const char *shared_in = NULL, *init = NULL;
+	enum lavm_engine_kind kind = LAVM_ENGINE_EPOCH;
+	struct lavm_image img;
+	struct lavm_job job;
+	bool json = false;
+	long epochs;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': if (parse_u32("--vms", optarg, 1u << 26, &nvms)) return 2; break;
+		case 't': if (parse_u32("--threads", optarg, 64, &threads)) return 2; break;
+		case 'm': if (parse_u32("--max-epochs", optarg, 0xffffffffu, &max_epochs)) return 2; break;
+		case 's': if (parse_u32("--shared", optarg, LAVM_MAX_SHARED, &nshared)) return 2; break;
+		case 'S': shared_in = optarg; break;
+		case 'i': init = optarg; break;
+		case 'j': json = true; break;
+		case 'e':
+			if (!strcmp(optarg, "ref")) kind = LAVM_ENGINE_REF;
+			else if (!strcmp(optarg, "cpu") || !strcmp(optarg, "epoch")) kind = LAVM_ENGINE_EPOCH;
+			else if (!strcmp(optarg, "switch")) kind = LAVM_ENGINE_SWITCH;
+			else if (!strcmp(optarg, "dense")) kind = LAVM_ENGINE_DENSE;
+			else {
+				fprintf(stderr, "lavm: --engine: '%s' is not ref, cpu, switch or dense\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 ? (n > 64 ? 64 : n) : 1;
+	}
+	if (lavm_image_read(argv[optind], &img, stderr))
+		return 1;
+	if (nshared && nshared < img.prog.shared_size) {
+		fprintf(stderr, "lavm: --shared %u is below the program's .shared %u\n",
+			nshared, img.prog.shared_size);
+		lavm_image_free(&img);
+		return 1;
+	}
+	if (lavm_job_alloc(&job, &img.prog, nvms, nshared, max_epochs)) {
+		fprintf(stderr, "lavm: out of memory for %u VMs\n", nvms);
+		lavm_image_free(&img);
+		return 1;
+	}
+	if ((init && lavm_json_read_init(init, &job, stderr)) ||
+	    (shared_in && lavm_json_read_shared(shared_in, &job, stderr))) {
+		lavm_job_free(&job);
+		lavm_image_free(&img);
+		return 1;
+	}
+	epochs = lavm_engine_run(&job, kind, threads);
+	if (epochs < 0) {
+		fprintf(stderr, "lavm: run failed: %s\n", strerror(-epochs));
+	} else if (json) {
+		lavm_json_write_result(stdout, &job, epochs);
+	} else {
+		uint32_t count[5] = { 0 };
+
+		for (uint32_t i = 0; i < nvms; i++)
+			count[job.vms[i].status < 5 ? job.vms[i].status : 0]++;
+		printf("%ld epochs; %u VMs: %u halted, %u faulted, %u running, %u yielded\n",
+		       epochs, nvms, count[LAVM_HALTED], count[LAVM_FAULTED],
+		       count[LAVM_RUNNING], count[LAVM_YIELDED]);
+		for (uint32_t i = 0; i < nvms && i < 8; i++) {
+			const struct lavm_vm *vm = &job.vms[i];
+
+			printf("vm %u: %s%s%s ip=%g r=[%g %g %g %g]\n", i, lavm_status_name(vm->status),
+			       vm->status == LAVM_FAULTED ? " " : "",
+			       vm->status == LAVM_FAULTED ? lavm_fault_name(vm->fault) : "",
+			       vm->v[0], vm->v[1], vm->v[2], vm->v[3], vm->v[4]);
+		}
+		if (nvms > 8)
+			printf("... (--json prints every VM)\n");
+	}
+	lavm_job_free(&job);
+	lavm_image_free(&img);
+	return epochs < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "asm"))
+		return cmd_asm(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "disasm"))
+		return cmd_disasm(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "lavm: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Host driver for the engines: job memory, and the epoch engine on T
+ * threads.  Each thread owns a contiguous range of blocks; the threads meet
+ * at a barrier around each I/O phase (lavm.h describes the protocol).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lavm_host.h"
+
+struct epoch_ops {
+	const char *name;
+	size_t (*mem_size)(const struct lavm_prog *, uint32_t);
+	int (*setup)(struct lavm_epoch *, struct lavm_job *, void *, size_t);
+	void (*run_blocks)(struct lavm_epoch *, uint32_t, uint32_t);
+	uint32_t (*min_io)(struct lavm_epoch *, uint32_t, uint32_t);
+	void (*io_reads)(struct lavm_epoch *, uint32_t, uint32_t, uint32_t);
+	void (*io_writes)(struct lavm_epoch *, uint32_t);
+	uint32_t (*finish)(struct lavm_epoch *, uint32_t, uint32_t);
+};
+
+#define DECLARE_VARIANT(sfx)								\
+	size_t lavm_epoch_mem_size_##sfx(const struct lavm_prog *, uint32_t);		\
+	int lavm_epoch_setup_##sfx(struct lavm_epoch *, struct lavm_job *, void *, size_t); \
+	void lavm_epoch_run_blocks_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
+	uint32_t lavm_epoch_min_io_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
+	void lavm_epoch_io_reads_##sfx(struct lavm_epoch *, uint32_t, uint32_t, uint32_t); \
+	void lavm_epoch_io_writes_##sfx(struct lavm_epoch *, uint32_t);			\
+	uint32_t lavm_epoch_finish_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
+	static const struct epoch_ops epoch_ops_##sfx = {				\
+		#sfx, lavm_epoch_mem_size_##sfx, lavm_epoch_setup_##sfx,		\
+		lavm_epoch_run_blocks_##sfx, lavm_epoch_min_io_##sfx,			\
+		lavm_epoch_io_reads_##sfx, lavm_epoch_io_writes_##sfx,			\
+		lavm_epoch_finish_##sfx };
+DECLARE_VARIANT(avx2)
+DECLARE_VARIANT(avx512)
+
+static const struct epoch_ops epoch_ops_generic = {
+	"generic", lavm_epoch_mem_size, lavm_epoch_setup, lavm_epoch_run_blocks,
+	lavm_epoch_min_io, lavm_epoch_io_reads, lavm_epoch_io_writes, lavm_epoch_finish,
+};
+
+static const struct epoch_ops *pick_ops(void)
+{
+	const char *force = getenv("LAVM_ISA");
+
+	__builtin_cpu_init();
+	if (force && !strcmp(force, "generic"))
+		return &epoch_ops_generic;
+	if (force && !strcmp(force, "avx2") && __builtin_cpu_supports("avx2"))
+		return &epoch_ops_avx2;
+	if ((!force || !strcmp(force, "avx512")) && __builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512dq"))
+		return &epoch_ops_avx512;
+	if (__builtin_cpu_supports("avx2"))
+		return &epoch_ops_avx2;
+	return &epoch_ops_generic;
+}
+
+const char *lavm_engine_isa(void)
+{
+	return pick_ops()->name;
+}
+
+int lavm_job_alloc(struct lavm_job *job, const struct lavm_prog *prog,
+		   uint32_t nvms, uint32_t nshared, uint32_t max_epochs)
+{
+	memset(job, 0, sizeof(*job));
+	if (nshared < prog->shared_size)
+		nshared = prog->shared_size;
+	job->prog = prog;
+	job->nvms = nvms;
+	job->nshared = nshared;
+	job->max_epochs = max_epochs;
+	job->vms = aligned_alloc(64, ((size_t)nvms * sizeof(struct lavm_vm) + 63) & ~(size_t)63);
+	job->stack = malloc(lavm_stack_size(prog, nvms) + sizeof(struct lavm_frame));
+	job->shared = calloc((size_t)nshared + 1, sizeof(float));
+	if (!job->vms || !job->stack || !job->shared) {
+		lavm_job_free(job);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < nvms; i++)
+		lavm_vm_init(&job->vms[i], prog, i);
+	return 0;
+}
+
+void lavm_job_free(struct lavm_job *job)
+{
+	free(job->vms);
+	free(job->stack);
+	free(job->shared);
+	job->vms = NULL;
+	job->stack = NULL;
+	job->shared = NULL;
+}
+
+struct epoch_run {
+	const struct epoch_ops *ops;
+	struct lavm_epoch eng;
+	pthread_barrier_t barrier;
+	unsigned int threads;
+	uint32_t *min_e;	/* per thread */
+	uint32_t *most;		/* per thread */
+};
+
+struct epoch_thread {
+	struct epoch_run *run;
+	unsigned int id;
+};
+
+static void *epoch_thread_main(void *arg)
+{
+	struct epoch_thread *t = arg;
+	struct epoch_run *r = t->run;
+	uint32_t nb = r->eng.nblocks;
+	uint32_t b0 = (uint64_t)nb * t->id / r->threads;
+	uint32_t b1 = (uint64_t)nb * (t->id + 1) / r->threads;
+
+	for (;;) {
+		uint32_t e = LAVM_EPOCH_NONE;
+
+		r->ops->run_blocks(&r->eng, b0, b1);
+		r->min_e[t->id] = r->ops->min_io(&r->eng, b0, b1);
+		pthread_barrier_wait(&r->barrier);
+		for (unsigned int i = 0; i < r->threads; i++)
+			e = r->min_e[i] < e ? r->min_e[i] : e;
+		if (e == LAVM_EPOCH_NONE)
+			break;
+		r->ops->io_reads(&r->eng, e, b0, b1);
+		if (pthread_barrier_wait(&r->barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
+			r->ops->io_writes(&r->eng, e);
+		pthread_barrier_wait(&r->barrier);
+	}
+	r->most[t->id] = r->ops->finish(&r->eng, b0, b1);
+	return NULL;
+}
+
+static long epoch_run(struct lavm_job *job, unsigned int threads)
+{
+	struct epoch_run r = { .ops = pick_ops() };
+	size_t len = r.ops->mem_size(job->prog, job->nvms);
+	void *mem = malloc(len);
+	pthread_t tid[64];
+	struct epoch_thread ts[64];
+	uint32_t min_e[64], most[64], res = 0;
+	int ret;
+
+	if (!mem)
+		return -ENOMEM;
+	ret = r.ops->setup(&r.eng, job, mem, len);
+	if (ret) {
+		free(mem);
+		return -EINVAL;
+	}
+	if (threads < 1)
+		threads = 1;
+	if (threads > 64)
+		threads = 64;
+	if (threads > r.eng.nblocks)
+		threads = r.eng.nblocks ? r.eng.nblocks : 1;
+	r.threads = threads;
+	r.min_e = min_e;
+	r.most = most;
+	pthread_barrier_init(&r.barrier, NULL, threads);
+	for (unsigned int i = 0; i < threads; i++) {
+		ts[i] = (struct epoch_thread){ &r, i };
+		if (i && pthread_create(&tid[i], NULL, epoch_thread_main, &ts[i]))
+			abort();
+	}
+	epoch_thread_main(&ts[0]);
+	for (unsigned int i = 1; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&r.barrier);
+	for (unsigned int i = 0; i < threads; i++)
+		res = most[i] > res ? most[i] : res;
+	free(mem);
+	return res;
+}
+
+long lavm_engine_run(struct lavm_job *job, enum lavm_engine_kind kind, unsigned int threads)
+{
+	uint32_t *matidx;
+	long ret;
+
+	switch (kind) {
+	case LAVM_ENGINE_REF:
+		return lavm_ref_run(job);
+	case LAVM_ENGINE_SWITCH:
+		return lavm_switch_run(job);
+	case LAVM_ENGINE_DENSE:
+		matidx = malloc(job->prog->ninsns * sizeof(*matidx));
+		if (!matidx)
+			return -ENOMEM;
+		lavm_dense_index(job->prog, matidx);
+		ret = lavm_dense_run(job, matidx);
+		free(matidx);
+		return ret;
+	case LAVM_ENGINE_EPOCH:
+		return epoch_run(job, threads);
+	}
+	return -EINVAL;
+}

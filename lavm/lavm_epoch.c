@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The epoch engine: the seed's five kernels on structure-of-arrays blocks.
+ *
+ * A block holds LAVM_BLOCK VMs, each register and memory word a row of
+ * LAVM_BLOCK floats.  Classification finds the smallest IP among the block's
+ * live lanes and the group of lanes sitting there.  When the whole block is
+ * one group at a linear, oracle or branch instruction it runs coherently:
+ * one vector kernel per instruction, straight through branches that every
+ * lane takes the same way, with no per-lane bookkeeping until it leaves.
+ * Otherwise the group takes one masked step.
+ *
+ * Lanes are independent until they touch shared memory, so a lane runs
+ * ahead until it reaches a READ or WRITE (it then "waits"), stops, or uses
+ * up max_epochs; the I/O kernel then runs the READs and WRITEs of the
+ * smallest epoch among all waiting lanes (see lavm.h), which is exactly the
+ * reference's epoch order.  Every kernel computes each value with the same
+ * single IEEE operation as the reference (lavm_exec.h), so results are
+ * bit-identical.
+ *
+ * Userspace builds this file a second time with AVX2 or AVX-512 enabled and
+ * LAVM_EPOCH_NAME() renaming its entry points.
+ */
+#include "lavm_exec.h"
+
+#ifndef LAVM_EPOCH_NAME
+#define LAVM_EPOCH_NAME(x) x
+#endif
+
+#define B	LAVM_BLOCK
+#define VW	16
+#define NV	(B / VW)
+#define NROWS	(LAVM_DIM - 2)		/* r0..r3, mem0..15 */
+
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef int32_t vi __attribute__((vector_size(VW * 4)));
+
+enum kind {
+	K_MOV, K_SETI, K_ADD, K_SUB, K_NEG, K_SCALE, K_MUL, K_DIV, K_ABS,
+	K_LANE,		/* oracle op computed lane by lane (MOD, MIN, MAX, SQRT, SIN, COS) */
+	K_BR, K_JUMP,	/* coherent-capable up to here */
+	K_CALL, K_RET, K_YIELD, K_HALT, K_IO,
+};
+#define K_LAST_ALU	K_LANE
+#define K_LAST_FAST	K_JUMP
+
+/* One decoded instruction: rows are state-vector slots minus one. */
+struct code {
+	uint8_t kind;
+	uint8_t dst, s1, s2;
+	uint32_t op;
+	uint32_t imm;		/* SETI/SCALE immediate bits */
+	uint32_t target;
+};
+
+struct lavm_epoch_block {
+	float x[NROWS][B];
+	uint32_t ip[B];
+	uint32_t epochs[B];
+	int32_t live[B];	/* -1: running, not waiting, budget left */
+	int32_t mask[B];
+	uint32_t status[B];
+	uint32_t sp[B];
+	uint32_t fault[B];
+	uint32_t first, count;
+} __attribute__((aligned(64)));
+
+static size_t code_bytes(const struct lavm_prog *prog)
+{
+	return ((size_t)prog->ninsns * sizeof(struct code) + 63) & ~(size_t)63;
+}
+
+size_t LAVM_EPOCH_NAME(lavm_epoch_mem_size)(const struct lavm_prog *prog, uint32_t nvms)
+{
+	size_t nb = ((size_t)nvms + B - 1) / B;
+
+	return 64 + code_bytes(prog) + nb * sizeof(struct lavm_epoch_block);
+}
+
+static void decode(const struct lavm_prog *prog, struct code *code)
+{
+	for (uint32_t i = 0; i < prog->ninsns; i++) {
+		const struct lavm_insn *in = &prog->insns[i];
+		const struct lavm_isa *isa = lavm_isa(in->op);
+		struct code *c = &code[i];
+
+		c->op = in->op;
+		c->imm = 0;
+		c->target = 0;
+		c->dst = c->s1 = c->s2 = 0;
+		if (isa->cls == LAVM_CLASS_LINEAR || isa->cls == LAVM_CLASS_ORACLE) {
+			struct lavm_alu_slots s = lavm_alu_slots(in);
+
+			c->dst = s.dst - 1;
+			c->s1 = s.src1 - 1;
+			c->s2 = s.src2 - 1;
+			c->imm = lavm_alu_imm(in);
+		}
+		switch (in->op) {
+		case LAVM_OP_MOV: case LAVM_OP_LOAD: case LAVM_OP_STORE: case LAVM_OP_COPY:
+			c->kind = K_MOV; break;
+		case LAVM_OP_SETI: c->kind = K_SETI; break;
+		case LAVM_OP_CLEAR: c->kind = K_SETI; c->imm = 0; break;
+		case LAVM_OP_ADD: c->kind = K_ADD; break;
+		case LAVM_OP_SUB: case LAVM_OP_CMP: c->kind = K_SUB; break;
+		case LAVM_OP_NEG: c->kind = K_NEG; break;
+		case LAVM_OP_SCALE: c->kind = K_SCALE; break;
+		case LAVM_OP_MUL: c->kind = K_MUL; break;
+		case LAVM_OP_DIV: c->kind = K_DIV; break;
+		case LAVM_OP_ABS: c->kind = K_ABS; break;
+		case LAVM_OP_MOD: case LAVM_OP_MIN: case LAVM_OP_MAX: case LAVM_OP_SQRT:
+		case LAVM_OP_SIN: case LAVM_OP_COS:
+			c->kind = K_LANE; break;
+		case LAVM_OP_BEQ ... LAVM_OP_BGE:
+			c->kind = K_BR; c->s1 = in->a[0]; c->target = in->a[1]; break;
+		case LAVM_OP_JUMP: c->kind = K_JUMP; c->target = in->a[0]; break;
+		case LAVM_OP_CALL: c->kind = K_CALL; c->target = in->a[0]; break;
+		case LAVM_OP_RETURN: c->kind = K_RET; break;
+		case LAVM_OP_YIELD: c->kind = K_YIELD; break;
+		case LAVM_OP_HALT: c->kind = K_HALT; break;
+		default: c->kind = K_IO; break;	/* READ, WRITE */
+		}
+	}
+}
+
+/* Macros, not functions: a 64-byte vector argument has no portable ABI. */
+#define splat(bits)	((vf)((vi){} + (int32_t)(bits)))
+#define canon(r)							\
+	({ vf r_ = (r); vi m_ = r_ != r_;				\
+	   (vf)(((vi)r_ & ~m_) | (m_ & (int32_t)LAVM_CANON_NAN)); })
+
+/*
+ * The linear and oracle kernels: one instruction on a whole block, or on the
+ * lanes of @mask (NULL: every lane).
+ */
+#define VLOOP(expr)							\
+	do {								\
+		if (!mask) {						\
+			for (int k = 0; k < NV; k++)			\
+				d[k] = (expr);				\
+		} else {						\
+			for (int k = 0; k < NV; k++) {			\
+				vi m = mask[k];				\
+				d[k] = (vf)(((vi)(expr) & m) | ((vi)d[k] & ~m)); \
+			}						\
+		}							\
+	} while (0)
+
+static void alu_kernel(struct lavm_epoch_block *b, const struct code *c, const vi *mask)
+{
+	vf *d = (vf *)b->x[c->dst];
+	const vf *s1 = (const vf *)b->x[c->s1], *s2 = (const vf *)b->x[c->s2];
+	vf imm = splat(c->imm);
+
+	switch (c->kind) {
+	case K_MOV: VLOOP(s1[k]); break;
+	case K_SETI: VLOOP(imm); break;
+	case K_ADD: VLOOP(canon(s1[k] + s2[k])); break;
+	case K_SUB: VLOOP(canon(s1[k] - s2[k])); break;
+	case K_NEG: VLOOP((vf)((vi)s1[k] ^ (int32_t)0x80000000u)); break;
+	case K_ABS: VLOOP((vf)((vi)s1[k] & 0x7fffffff)); break;
+	case K_SCALE: VLOOP(canon(s1[k] * imm)); break;
+	case K_MUL: VLOOP(canon(s1[k] * s2[k])); break;
+	case K_DIV: VLOOP(canon(s1[k] / s2[k])); break;
+	default: {
+		const int32_t *m = (const int32_t *)mask;
+		float *dd = b->x[c->dst];
+
+		for (int l = 0; l < B; l++)
+			if (!m || m[l])
+				dd[l] = lavm_alu(c->op, b->x[c->s1][l], b->x[c->s2][l], c->imm);
+	}
+	}
+}
+
+/* The branch kernel's condition, lane-wise (lavm_branch_taken()). */
+static inline void br_taken(uint32_t op, const vf *cp, vi *out)
+{
+	vf c = *cp, eps = splat(lavm_fbits(LAVM_BRANCH_EPS)), neps = -eps;
+	vi zero = (c < eps) & (c > neps), pos = c >= eps, neg = c <= neps;
+
+	switch (op) {
+	case LAVM_OP_BEQ: *out = zero; break;
+	case LAVM_OP_BNE: *out = ~zero; break;
+	case LAVM_OP_BLT: *out = neg; break;
+	case LAVM_OP_BGT: *out = pos; break;
+	case LAVM_OP_BLE: *out = neg | zero; break;
+	default: *out = pos | zero; break;
+	}
+}
+
+static bool lane_live(const struct lavm_epoch *eng, const struct lavm_epoch_block *b, int l)
+{
+	const struct code *code = eng->code;
+
+	return b->status[l] == LAVM_RUNNING && b->epochs[l] < eng->job->max_epochs &&
+	       b->ip[l] < eng->job->prog->ninsns && code[b->ip[l]].kind != K_IO;
+}
+
+static void lane_fault(struct lavm_epoch_block *b, int l, uint32_t code)
+{
+	b->status[l] = LAVM_FAULTED;
+	b->fault[l] = code;
+}
+
+/* One instruction of one lane (the control-flow and scheduling kernels). */
+static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
+{
+	const struct code *c = &((const struct code *)eng->code)[b->ip[l]];
+	struct lavm_job *job = eng->job;
+	uint32_t vm = b->first + l;
+	struct lavm_frame *fr = job->stack + (size_t)vm * eng->depth;
+
+	b->epochs[l]++;
+	switch (c->kind) {
+	case K_BR:
+		b->ip[l] = lavm_branch_taken(c->op, b->x[c->s1][l]) ? c->target : b->ip[l] + 1;
+		break;
+	case K_JUMP:
+		b->ip[l] = c->target;
+		break;
+	case K_CALL:
+		if (b->sp[l] >= eng->depth) {
+			lane_fault(b, l, LAVM_FAULT_STACK_OVERFLOW);
+			break;
+		}
+		fr[b->sp[l]].ret_ip = b->ip[l] + 1;
+		for (int k = 0; k < 3; k++)
+			fr[b->sp[l]].r[k] = b->x[1 + k][l];
+		b->sp[l]++;
+		b->ip[l] = c->target;
+		break;
+	case K_RET:
+		if (b->sp[l] == 0) {
+			lane_fault(b, l, LAVM_FAULT_STACK_UNDERFLOW);
+			break;
+		}
+		b->sp[l]--;
+		for (int k = 0; k < 3; k++)
+			b->x[1 + k][l] = fr[b->sp[l]].r[k];
+		b->ip[l] = fr[b->sp[l]].ret_ip;
+		break;
+	case K_YIELD:
+		b->ip[l]++;
+		if (b->epochs[l] >= job->max_epochs)
+			b->status[l] = LAVM_YIELDED;
+		else
+			b->epochs[l]++;		/* the epoch it sits out */
+		break;
+	case K_HALT:
+		b->status[l] = LAVM_HALTED;
+		break;
+	default:
+		b->x[c->dst][l] = lavm_alu(c->op, b->x[c->s1][l], b->x[c->s2][l], c->imm);
+		b->ip[l]++;
+	}
+	b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+}
+
+/*
+ * Coherent run: every lane live at @pc.  Runs linear, oracle and branch
+ * instructions while all lanes agree, for at most the smallest remaining
+ * epoch budget.
+ */
+static void run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b, uint32_t pc)
+{
+	const struct code *code = eng->code;
+	uint32_t most = 0, lim, steps = 0;
+	bool split = false;
+
+	for (int l = 0; l < B; l++)
+		most = b->epochs[l] > most ? b->epochs[l] : most;
+	lim = eng->job->max_epochs - most;
+	while (steps < lim) {
+		const struct code *c = &code[pc];
+
+		if (c->kind <= K_LAST_ALU) {
+			alu_kernel(b, c, NULL);
+			pc++;
+		} else if (c->kind == K_JUMP) {
+			pc = c->target;
+		} else if (c->kind == K_BR) {
+			const vf *cv = (const vf *)b->x[c->s1];
+			vi any = {}, all = ~(vi){};
+
+			for (int k = 0; k < NV; k++) {
+				vi t;
+
+				br_taken(c->op, &cv[k], &t);
+
+				((vi *)b->mask)[k] = t;
+				any |= t;
+				all &= t;
+			}
+			uint32_t a = 0, n = ~0u;
+			for (int k = 0; k < VW; k++) {
+				a |= any[k];
+				n &= all[k];
+			}
+			if (n) {
+				pc = c->target;
+			} else if (!a) {
+				pc++;
+			} else {
+				for (int l = 0; l < B; l++)
+					b->ip[l] = b->mask[l] ? c->target : pc + 1;
+				steps++;
+				split = true;
+				break;
+			}
+		} else {
+			break;
+		}
+		steps++;
+	}
+	for (int l = 0; l < B; l++) {
+		if (!split)
+			b->ip[l] = pc;
+		b->epochs[l] += steps;
+	}
+	for (int l = 0; l < B; l++)
+		b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+}
+
+static void run_block(struct lavm_epoch *eng, struct lavm_epoch_block *b)
+{
+	const struct code *code = eng->code;
+
+	for (;;) {
+		uint32_t pc = ~0u, cnt = 0;
+
+		/* classify: the smallest live IP and its group */
+		for (int l = 0; l < B; l++) {
+			uint32_t key = b->live[l] ? b->ip[l] : ~0u;
+
+			pc = key < pc ? key : pc;
+		}
+		if (pc == ~0u)
+			return;
+		for (int l = 0; l < B; l++) {
+			b->mask[l] = b->live[l] & -(int32_t)(b->ip[l] == pc);
+			cnt += b->mask[l] & 1;
+		}
+		const struct code *c = &code[pc];
+
+		if (cnt == B && c->kind <= K_LAST_FAST) {
+			run_coherent(eng, b, pc);
+		} else if (c->kind <= K_LAST_ALU) {
+			uint32_t max = eng->job->max_epochs;
+			bool io_next = code[pc + 1].kind == K_IO;
+
+			alu_kernel(b, c, (const vi *)b->mask);
+			for (int l = 0; l < B; l++) {
+				int32_t m = b->mask[l];
+
+				b->ip[l] += m & 1;
+				b->epochs[l] += m & 1;
+				if (m && (io_next || b->epochs[l] >= max))
+					b->live[l] = 0;
+			}
+		} else {
+			for (int l = 0; l < B; l++)
+				if (b->mask[l])
+					lane_step(eng, b, l);
+		}
+	}
+}
+
+int LAVM_EPOCH_NAME(lavm_epoch_setup)(struct lavm_epoch *eng, struct lavm_job *job,
+				      void *mem, size_t len)
+{
+	const struct lavm_prog *prog = job->prog;
+	uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
+	struct code *code = (struct code *)p;
+
+	if (len < LAVM_EPOCH_NAME(lavm_epoch_mem_size)(prog, job->nvms))
+		return LAVM_E_SHORT;
+	decode(prog, code);
+	eng->job = job;
+	eng->code = code;
+	eng->depth = prog->max_call_depth;
+	eng->blocks = (struct lavm_epoch_block *)(p + code_bytes(prog));
+	eng->nblocks = (job->nvms + B - 1) / B;
+	for (uint32_t bi = 0; bi < eng->nblocks; bi++) {
+		struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		b->first = bi * B;
+		b->count = job->nvms - b->first < B ? job->nvms - b->first : B;
+		for (int l = 0; l < B; l++) {
+			struct lavm_vm *vm;
+			float f;
+
+			b->epochs[l] = 0;
+			b->fault[l] = 0;
+			b->sp[l] = 0;
+			b->ip[l] = 0;
+			b->status[l] = LAVM_HALTED;
+			b->live[l] = 0;
+			if ((uint32_t)l >= b->count) {	/* padding lane */
+				for (int r = 0; r < NROWS; r++)
+					b->x[r][l] = 0.0f;
+				continue;
+			}
+			vm = &job->vms[b->first + l];
+			lavm_vm_check(vm, prog);
+			for (int r = 0; r < NROWS; r++)
+				b->x[r][l] = vm->v[1 + r];
+			b->status[l] = vm->status;
+			b->fault[l] = vm->fault;
+			b->sp[l] = vm->sp;
+			if (b->status[l] == LAVM_YIELDED && job->max_epochs > 0) {
+				b->status[l] = LAVM_RUNNING;	/* sits out epoch 0 */
+				b->epochs[l] = 1;
+			}
+			f = vm->v[LAVM_X_IP];
+			if (f >= 0.0f && f < (float)prog->ninsns && (float)(uint32_t)f == f) {
+				b->ip[l] = (uint32_t)f;
+			} else {
+				/* ~0: not an instruction; finish keeps the float IP */
+				b->ip[l] = ~0u;
+				if (b->status[l] == LAVM_RUNNING &&
+				    b->epochs[l] < job->max_epochs) {
+					b->epochs[l]++;
+					lane_fault(b, l, LAVM_FAULT_BAD_IP);
+				}
+			}
+			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+		}
+	}
+	return LAVM_OK;
+}
+
+void LAVM_EPOCH_NAME(lavm_epoch_run_blocks)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
+{
+	for (uint32_t bi = b0; bi < b1; bi++)
+		run_block(eng, &eng->blocks[bi]);
+}
+
+/* Lanes waiting at a READ/WRITE with budget left. */
+static bool lane_waits(const struct lavm_epoch *eng, const struct lavm_epoch_block *b, int l)
+{
+	const struct code *code = eng->code;
+
+	return (uint32_t)l < b->count && b->status[l] == LAVM_RUNNING &&
+	       b->ip[l] < eng->job->prog->ninsns && code[b->ip[l]].kind == K_IO &&
+	       b->epochs[l] < eng->job->max_epochs;
+}
+
+uint32_t LAVM_EPOCH_NAME(lavm_epoch_min_io)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
+{
+	uint32_t e = LAVM_EPOCH_NONE;
+
+	for (uint32_t bi = b0; bi < b1; bi++) {
+		struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		for (int l = 0; l < B; l++)
+			if (lane_waits(eng, b, l) && b->epochs[l] < e)
+				e = b->epochs[l];
+	}
+	return e;
+}
+
+/* The I/O kernel, part 1: READs of epoch @e see shared memory before its writes. */
+void LAVM_EPOCH_NAME(lavm_epoch_io_reads)(struct lavm_epoch *eng, uint32_t e,
+					  uint32_t b0, uint32_t b1)
+{
+	const struct code *code = eng->code;
+	struct lavm_job *job = eng->job;
+
+	for (uint32_t bi = b0; bi < b1; bi++) {
+		struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		for (int l = 0; l < B; l++) {
+			const struct lavm_insn *in;
+			const struct code *c;
+			uint32_t addr;
+
+			if (!lane_waits(eng, b, l) || b->epochs[l] != e)
+				continue;
+			c = &code[b->ip[l]];
+			if (c->op != LAVM_OP_READ)
+				continue;
+			b->epochs[l]++;
+			in = &job->prog->insns[b->ip[l]];
+			if (!lavm_shared_index(b->x[in->a[1]][l], job->nshared, &addr)) {
+				lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
+			} else {
+				b->x[in->a[0]][l] = job->shared[addr];
+				b->ip[l]++;
+			}
+			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+		}
+	}
+}
+
+/* The I/O kernel, part 2: WRITEs of epoch @e land in VM index order. */
+void LAVM_EPOCH_NAME(lavm_epoch_io_writes)(struct lavm_epoch *eng, uint32_t e)
+{
+	struct lavm_job *job = eng->job;
+
+	for (uint32_t bi = 0; bi < eng->nblocks; bi++) {
+		struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		for (int l = 0; l < B; l++) {
+			const struct lavm_insn *in;
+			uint32_t addr;
+
+			if (!lane_waits(eng, b, l) || b->epochs[l] != e)
+				continue;
+			in = &job->prog->insns[b->ip[l]];
+			if (in->op != LAVM_OP_WRITE)
+				continue;
+			b->epochs[l]++;
+			if (!lavm_shared_index(b->x[in->a[0]][l], job->nshared, &addr)) {
+				lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
+			} else {
+				job->shared[addr] = b->x[in->a[1]][l];
+				b->ip[l]++;
+			}
+			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+		}
+	}
+}
+
+uint32_t LAVM_EPOCH_NAME(lavm_epoch_finish)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
+{
+	struct lavm_job *job = eng->job;
+	uint32_t most = 0;
+
+	for (uint32_t bi = b0; bi < b1; bi++) {
+		struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		for (uint32_t l = 0; l < b->count; l++) {
+			struct lavm_vm *vm = &job->vms[b->first + l];
+
+			if (b->ip[l] != ~0u)
+				vm->v[LAVM_X_IP] = (float)b->ip[l];
+			for (int r = 0; r < NROWS; r++)
+				vm->v[1 + r] = b->x[r][l];
+			vm->v[LAVM_X_ONE] = 1.0f;
+			vm->status = b->status[l];
+			vm->fault = b->fault[l];
+			vm->sp = b->sp[l];
+			vm->epochs = b->epochs[l];
+			vm->pend_addr = LAVM_NO_WRITE;
+			most = b->epochs[l] > most ? b->epochs[l] : most;
+		}
+	}
+	return most;
+}
+
+uint32_t LAVM_EPOCH_NAME(lavm_epoch_run)(struct lavm_epoch *eng)
+{
+	for (;;) {
+		uint32_t e;
+
+		LAVM_EPOCH_NAME(lavm_epoch_run_blocks)(eng, 0, eng->nblocks);
+		e = LAVM_EPOCH_NAME(lavm_epoch_min_io)(eng, 0, eng->nblocks);
+		if (e == LAVM_EPOCH_NONE)
+			break;
+		LAVM_EPOCH_NAME(lavm_epoch_io_reads)(eng, e, 0, eng->nblocks);
+		LAVM_EPOCH_NAME(lavm_epoch_io_writes)(eng, e);
+	}
+	return LAVM_EPOCH_NAME(lavm_epoch_finish)(eng, 0, eng->nblocks);
+}
