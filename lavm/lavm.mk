@@ -89,7 +89,7 @@ LAVM_TEST_BINS := $(addprefix $(LAVM_OUT)/san/tests/,$(LAVM_TESTS))
 
 $(LAVM_OUT)/san/tests/%: $(LAVM_DIR)/tests/%.c $(LAVM_DIR)/tests/lavm_tap.h $(LAVM_OUT)/san/liblavm.a
 	@mkdir -p $(@D)
-	$(LAVM_CC) $(LAVM_CFLAGS) $(LAVM_SAN) -o $@ $< $(LAVM_OUT)/san/liblavm.a $(LAVM_LIBS)
+	$(LAVM_CC) $(LAVM_CFLAGS) -Wno-missing-field-initializers $(LAVM_SAN) -o $@ $< $(LAVM_OUT)/san/liblavm.a $(LAVM_LIBS)
 
 # libFuzzer targets (clang): assembler, bundle loader, verifier + reference run.
 LAVM_FUZZERS := fuzz_asm fuzz_bundle fuzz_verify

@@ -66,11 +66,10 @@ static inline struct lavm_alu_slots lavm_alu_slots(const struct lavm_insn *in)
 				    LAVM_X_R0 + in->a[2] };
 
 	switch (in->op) {
-	case LAVM_OP_SETI: case LAVM_OP_CLEAR: case LAVM_OP_SCALE:
-		s.src2 = s.src1;
-		if (in->op != LAVM_OP_SCALE)
-			s.src1 = s.dst;
+	case LAVM_OP_SETI: case LAVM_OP_CLEAR:
+		s.src1 = s.src2 = s.dst;
 		break;
+	case LAVM_OP_SCALE:
 	case LAVM_OP_MOV: case LAVM_OP_NEG: case LAVM_OP_ABS: case LAVM_OP_SQRT:
 	case LAVM_OP_SIN: case LAVM_OP_COS:
 		s.src2 = s.src1;

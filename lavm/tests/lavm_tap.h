@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* Minimal TAP output and helpers shared by the lavm tests. */
+#ifndef LAVM_TAP_H
+#define LAVM_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lavm_host.h"
+
+static int tap_count, tap_failed;
+
+static __attribute__((format(printf, 2, 3), unused)) int tap_ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	if (!cond)
+		tap_failed++;
+	printf("%sok %d - ", cond ? "" : "not ", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	return cond;
+}
+
+static __attribute__((unused)) int tap_done(void)
+{
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
+static __attribute__((unused)) uint32_t fbits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, 4);
+	return u;
+}
+
+static __attribute__((unused)) float bitsf(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+/* Engine configurations every semantic test runs on. */
+struct engine_cfg {
+	const char *name;
+	enum lavm_engine_kind kind;
+	const char *isa;	/* LAVM_ISA for the epoch engine */
+	unsigned int threads;
+};
+
+static const struct engine_cfg engine_cfgs[] = {
+	{ "ref", LAVM_ENGINE_REF, NULL, 1 },
+	{ "switch", LAVM_ENGINE_SWITCH, NULL, 1 },
+	{ "epoch/generic/1", LAVM_ENGINE_EPOCH, "generic", 1 },
+	{ "epoch/avx2/2", LAVM_ENGINE_EPOCH, "avx2", 2 },
+	{ "epoch/avx512/3", LAVM_ENGINE_EPOCH, "avx512", 3 },
+};
+#define NENGINES (sizeof(engine_cfgs) / sizeof(engine_cfgs[0]))
+
+static __attribute__((unused)) long run_cfg(const struct engine_cfg *c, struct lavm_job *job)
+{
+	if (c->isa)
+		setenv("LAVM_ISA", c->isa, 1);
+	return lavm_engine_run(job, c->kind, c->threads);
+}
+
+static __attribute__((unused)) int assemble_str(const char *src, struct lavm_image *img)
+{
+	return lavm_assemble("<test>", src, strlen(src), img, stderr);
+}
+
+#endif
