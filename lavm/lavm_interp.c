@@ -49,6 +49,8 @@ void lavm_vm_check(struct lavm_vm *vm, const struct lavm_prog *prog)
 	vm->v[LAVM_X_ONE] = 1.0f;
 	vm->pend_addr = LAVM_NO_WRITE;
 	vm->epochs = 0;			/* counts the epochs of this job */
+	if (vm->v[LAVM_X_IP] == 0.0f)
+		vm->v[LAVM_X_IP] = 0.0f;	/* -0 is instruction 0; one bit pattern per IP */
 	if (vm->status > LAVM_FAULTED || vm->sp > prog->max_call_depth)
 		vm_fault(vm, LAVM_FAULT_BAD_STATE);
 }
