@@ -58,7 +58,8 @@ struct lavm_epoch_block {
 	uint32_t ip[B];
 	uint32_t epochs[B];
 	int32_t live[B];	/* -1: running, not waiting, budget left */
-	int32_t mask[B];
+	int32_t mask[B];	/* the group being run */
+	int32_t taken[B];	/* branch outcome per lane */
 	uint32_t status[B];
 	uint32_t sp[B];
 	uint32_t fault[B];
@@ -258,24 +259,33 @@ static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
 }
 
 /*
- * Coherent run: every lane live at @pc.  Runs linear, oracle and branch
- * instructions while all lanes agree, for at most the smallest remaining
- * epoch budget.
+ * Coherent run of one group: the lanes of @mask (NULL: the whole block), all
+ * live at @pc.  Lanes are independent between I/O instructions, so the group
+ * may run ahead of the others: it runs linear, oracle, branch and call
+ * instructions while all its lanes agree, for at most the smallest remaining
+ * epoch budget, and stops where other lanes wait (@stop_pc, the smallest IP
+ * of the block's other live lanes) so that groups merge again.
  */
-static void run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b, uint32_t pc)
+static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b, uint32_t pc,
+			     const vi *mask, uint32_t stop_pc)
 {
 	const struct code *code = eng->code;
-	uint32_t most = 0, lim, steps = 0;
+	const int32_t *m = (const int32_t *)mask;
+	struct lavm_frame *stack = eng->job->stack;
+	uint32_t most = 0, lim, steps = 0, depth = eng->depth;
 	bool split = false;
 
 	for (int l = 0; l < B; l++)
-		most = b->epochs[l] > most ? b->epochs[l] : most;
+		if (!m || m[l])
+			most = b->epochs[l] > most ? b->epochs[l] : most;
 	lim = eng->job->max_epochs - most;
 	while (steps < lim) {
 		const struct code *c = &code[pc];
 
+		if (steps && pc >= stop_pc)
+			break;
 		if (c->kind <= K_LAST_ALU) {
-			alu_kernel(b, c, NULL);
+			alu_kernel(b, c, mask);
 			pc++;
 		} else if (c->kind == K_JUMP) {
 			pc = c->target;
@@ -287,39 +297,95 @@ static void run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b, uin
 				vi t;
 
 				br_taken(c->op, &cv[k], &t);
-
-				((vi *)b->mask)[k] = t;
-				any |= t;
-				all &= t;
+				if (mask) {
+					any |= t & mask[k];
+					all &= t | ~mask[k];
+				} else {
+					any |= t;
+					all &= t;
+				}
+				((vi *)b->taken)[k] = t;
 			}
-			uint32_t a = 0, n = ~0u;
+			uint32_t an = 0, al = ~0u;
 			for (int k = 0; k < VW; k++) {
-				a |= any[k];
-				n &= all[k];
+				an |= any[k];
+				al &= all[k];
 			}
-			if (n) {
+			if (al) {
 				pc = c->target;
-			} else if (!a) {
+			} else if (!an) {
 				pc++;
 			} else {
+				/* the group splits: per-lane IPs, then classify again */
 				for (int l = 0; l < B; l++)
-					b->ip[l] = b->mask[l] ? c->target : pc + 1;
+					if (!m || m[l])
+						b->ip[l] = b->taken[l] ? c->target : pc + 1;
 				steps++;
 				split = true;
 				break;
 			}
+		} else if (c->kind == K_CALL) {
+			bool room = true;
+
+			for (int l = 0; l < B; l++)
+				if ((!m || m[l]) && b->sp[l] >= depth)
+					room = false;
+			if (!room)
+				break;			/* the lanes fault one by one */
+			for (int l = 0; l < B; l++) {
+				if (m && !m[l])
+					continue;
+				struct lavm_frame *f = stack + (size_t)(b->first + l) * depth + b->sp[l]++;
+
+				f->ret_ip = pc + 1;
+				f->r[0] = b->x[1][l];
+				f->r[1] = b->x[2][l];
+				f->r[2] = b->x[3][l];
+			}
+			pc = c->target;
+		} else if (c->kind == K_RET) {
+			uint32_t ret = ~0u;
+			bool same = true;
+
+			for (int l = 0; l < B; l++)
+				if ((!m || m[l]) && b->sp[l] == 0)
+					same = false;
+			if (!same)
+				break;			/* underflow faults, lane by lane */
+			for (int l = 0; l < B; l++) {
+				if (m && !m[l])
+					continue;
+				struct lavm_frame *f = stack + (size_t)(b->first + l) * depth + --b->sp[l];
+
+				b->x[1][l] = f->r[0];
+				b->x[2][l] = f->r[1];
+				b->x[3][l] = f->r[2];
+				b->ip[l] = f->ret_ip;
+				if (ret == ~0u)
+					ret = f->ret_ip;
+				same &= f->ret_ip == ret;
+			}
+			steps++;
+			if (!same) {
+				split = true;
+				break;
+			}
+			pc = ret;
+			continue;
 		} else {
 			break;
 		}
 		steps++;
 	}
 	for (int l = 0; l < B; l++) {
+		if (m && !m[l])
+			continue;
 		if (!split)
 			b->ip[l] = pc;
 		b->epochs[l] += steps;
-	}
-	for (int l = 0; l < B; l++)
 		b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+	}
+	return steps;
 }
 
 static void run_block(struct lavm_epoch *eng, struct lavm_epoch_block *b)
@@ -327,9 +393,9 @@ static void run_block(struct lavm_epoch *eng, struct lavm_epoch_block *b)
 	const struct code *code = eng->code;
 
 	for (;;) {
-		uint32_t pc = ~0u, cnt = 0;
+		uint32_t pc = ~0u, next = ~0u, cnt = 0;
 
-		/* classify: the smallest live IP and its group */
+		/* classify: the smallest live IP, its group, and the next IP up */
 		for (int l = 0; l < B; l++) {
 			uint32_t key = b->live[l] ? b->ip[l] : ~0u;
 
@@ -338,31 +404,22 @@ static void run_block(struct lavm_epoch *eng, struct lavm_epoch_block *b)
 		if (pc == ~0u)
 			return;
 		for (int l = 0; l < B; l++) {
-			b->mask[l] = b->live[l] & -(int32_t)(b->ip[l] == pc);
+			uint32_t key = b->live[l] ? b->ip[l] : ~0u;
+
+			b->mask[l] = b->live[l] & -(int32_t)(key == pc);
 			cnt += b->mask[l] & 1;
+			if (key != pc && key < next)
+				next = key;
 		}
 		const struct code *c = &code[pc];
 
-		if (cnt == B && c->kind <= K_LAST_FAST) {
-			run_coherent(eng, b, pc);
-		} else if (c->kind <= K_LAST_ALU) {
-			uint32_t max = eng->job->max_epochs;
-			bool io_next = code[pc + 1].kind == K_IO;
-
-			alu_kernel(b, c, (const vi *)b->mask);
-			for (int l = 0; l < B; l++) {
-				int32_t m = b->mask[l];
-
-				b->ip[l] += m & 1;
-				b->epochs[l] += m & 1;
-				if (m && (io_next || b->epochs[l] >= max))
-					b->live[l] = 0;
-			}
-		} else {
-			for (int l = 0; l < B; l++)
-				if (b->mask[l])
-					lane_step(eng, b, l);
-		}
+		/* YIELD, HALT and a CALL/RETURN that faults go lane by lane */
+		if ((c->kind <= K_LAST_FAST || c->kind == K_CALL || c->kind == K_RET) &&
+		    run_coherent(eng, b, pc, cnt == B ? NULL : (const vi *)b->mask, next))
+			continue;
+		for (int l = 0; l < B; l++)
+			if (b->mask[l])
+				lane_step(eng, b, l);
 	}
 }
 
