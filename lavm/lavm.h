@@ -302,6 +302,7 @@ uint32_t lavm_dense_run(struct lavm_job *job, const uint32_t *matidx);
  *
  * Driving it (a single thread, or T threads each owning a range of blocks):
  *   lavm_epoch_setup(eng, job, mem, len)           once
+ *   lavm_epoch_load(eng, b0, b1)                   per thread: job->vms into blocks
  *   repeat:
  *     lavm_epoch_run_blocks(eng, b0, b1)          per thread
  *     e = min over threads of lavm_epoch_min_io(eng, b0, b1)
@@ -325,6 +326,7 @@ struct lavm_epoch {
 
 size_t lavm_epoch_mem_size(const struct lavm_prog *prog, uint32_t nvms);
 int lavm_epoch_setup(struct lavm_epoch *eng, struct lavm_job *job, void *mem, size_t len);
+void lavm_epoch_load(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 void lavm_epoch_run_blocks(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 uint32_t lavm_epoch_min_io(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 void lavm_epoch_io_reads(struct lavm_epoch *eng, uint32_t e, uint32_t b0, uint32_t b1);

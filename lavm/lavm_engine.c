@@ -14,6 +14,7 @@ struct epoch_ops {
 	const char *name;
 	size_t (*mem_size)(const struct lavm_prog *, uint32_t);
 	int (*setup)(struct lavm_epoch *, struct lavm_job *, void *, size_t);
+	void (*load)(struct lavm_epoch *, uint32_t, uint32_t);
 	void (*run_blocks)(struct lavm_epoch *, uint32_t, uint32_t);
 	uint32_t (*min_io)(struct lavm_epoch *, uint32_t, uint32_t);
 	void (*io_reads)(struct lavm_epoch *, uint32_t, uint32_t, uint32_t);
@@ -24,6 +25,7 @@ struct epoch_ops {
 #define DECLARE_VARIANT(sfx)								\
 	size_t lavm_epoch_mem_size_##sfx(const struct lavm_prog *, uint32_t);		\
 	int lavm_epoch_setup_##sfx(struct lavm_epoch *, struct lavm_job *, void *, size_t); \
+	void lavm_epoch_load_##sfx(struct lavm_epoch *, uint32_t, uint32_t);		\
 	void lavm_epoch_run_blocks_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
 	uint32_t lavm_epoch_min_io_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
 	void lavm_epoch_io_reads_##sfx(struct lavm_epoch *, uint32_t, uint32_t, uint32_t); \
@@ -31,6 +33,7 @@ struct epoch_ops {
 	uint32_t lavm_epoch_finish_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
 	static const struct epoch_ops epoch_ops_##sfx = {				\
 		#sfx, lavm_epoch_mem_size_##sfx, lavm_epoch_setup_##sfx,		\
+		lavm_epoch_load_##sfx,							\
 		lavm_epoch_run_blocks_##sfx, lavm_epoch_min_io_##sfx,			\
 		lavm_epoch_io_reads_##sfx, lavm_epoch_io_writes_##sfx,			\
 		lavm_epoch_finish_##sfx };
@@ -38,7 +41,7 @@ DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(avx512)
 
 static const struct epoch_ops epoch_ops_generic = {
-	"generic", lavm_epoch_mem_size, lavm_epoch_setup, lavm_epoch_run_blocks,
+	"generic", lavm_epoch_mem_size, lavm_epoch_setup, lavm_epoch_load, lavm_epoch_run_blocks,
 	lavm_epoch_min_io, lavm_epoch_io_reads, lavm_epoch_io_writes, lavm_epoch_finish,
 };
 
@@ -119,6 +122,7 @@ static void *epoch_thread_main(void *arg)
 	uint32_t b0 = (uint64_t)nb * t->id / r->threads;
 	uint32_t b1 = (uint64_t)nb * (t->id + 1) / r->threads;
 
+	r->ops->load(&r->eng, b0, b1);
 	for (;;) {
 		uint32_t e = LAVM_EPOCH_NONE;
 

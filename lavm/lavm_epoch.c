@@ -438,7 +438,16 @@ int LAVM_EPOCH_NAME(lavm_epoch_setup)(struct lavm_epoch *eng, struct lavm_job *j
 	eng->depth = prog->max_call_depth;
 	eng->blocks = (struct lavm_epoch_block *)(p + code_bytes(prog));
 	eng->nblocks = (job->nvms + B - 1) / B;
-	for (uint32_t bi = 0; bi < eng->nblocks; bi++) {
+	return LAVM_OK;
+}
+
+/* Transposes VMs into the SoA blocks [b0, b1): run by the thread that owns them. */
+void LAVM_EPOCH_NAME(lavm_epoch_load)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
+{
+	struct lavm_job *job = eng->job;
+	const struct lavm_prog *prog = job->prog;
+
+	for (uint32_t bi = b0; bi < b1; bi++) {
 		struct lavm_epoch_block *b = &eng->blocks[bi];
 
 		b->first = bi * B;
@@ -484,7 +493,6 @@ int LAVM_EPOCH_NAME(lavm_epoch_setup)(struct lavm_epoch *eng, struct lavm_job *j
 			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
 		}
 	}
-	return LAVM_OK;
 }
 
 void LAVM_EPOCH_NAME(lavm_epoch_run_blocks)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
@@ -608,6 +616,7 @@ uint32_t LAVM_EPOCH_NAME(lavm_epoch_finish)(struct lavm_epoch *eng, uint32_t b0,
 
 uint32_t LAVM_EPOCH_NAME(lavm_epoch_run)(struct lavm_epoch *eng)
 {
+	LAVM_EPOCH_NAME(lavm_epoch_load)(eng, 0, eng->nblocks);
 	for (;;) {
 		uint32_t e;
 
