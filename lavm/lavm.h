@@ -208,8 +208,9 @@ int lavm_bundle_load(const void *buf, size_t len, struct lavm_prog *prog,
 
 /* ------------------------------------------------------------ matrix */
 
-/* The 22x22 matrix of a linear instruction (row-major). */
+/* The 22x22 matrix of a linear instruction (row-major), or one entry of it. */
 void lavm_matrix_compile(const struct lavm_insn *insn, float m[LAVM_MAT]);
+float lavm_matrix_entry(const struct lavm_insn *insn, int row, int col);
 
 /* ------------------------------------------------------------ verifier */
 

@@ -39,6 +39,7 @@ struct asm_state {
 	int errors;
 	struct lavm_insn *insns;
 	uint32_t *lines;
+	unsigned int *cols;
 	size_t n, cap;
 	struct asm_label *labels;
 	size_t nlabels, labels_cap;
@@ -381,8 +382,10 @@ static void parse_line(struct asm_state *as, char *s, unsigned int line)
 
 		as->insns = grow(as->insns, &as->cap, as->n + 1, sizeof(*as->insns));
 		as->lines = realloc(as->lines, as->cap * sizeof(*as->lines));
-		if (!as->lines)
+		as->cols = realloc(as->cols, as->cap * sizeof(*as->cols));
+		if (!as->lines || !as->cols)
 			abort();
+		as->cols[as->n] = w - s + 1;
 		memset(&as->insns[as->n], 0, sizeof(as->insns[0]));
 		as->insns[as->n].op = op;
 		as->lines[as->n] = line;
@@ -547,6 +550,7 @@ int lavm_assemble(const char *path, const char *src, size_t len,
 	if (as.errors) {
 		free(as.insns);
 		free(as.lines);
+		free(as.cols);
 		return -EINVAL;
 	}
 	img->insns = as.insns;
@@ -567,12 +571,23 @@ int lavm_assemble(const char *path, const char *src, size_t len,
 	}
 	ret = lavm_image_finish(img, &verr);
 	if (ret) {
-		unsigned int l = verr.insn < as.n ? img->lines[verr.insn] : line;
+		unsigned int l = verr.insn < as.n ? img->lines[verr.insn] : line, col = 1;
 
-		diag(&as, l, 1, verify_hint(verr.code), "%s", lavm_strerror(ret));
+		if (ret == LAVM_E_DEPTH) {	/* point at the first CALL */
+			for (uint32_t i = 0; i < as.n; i++) {
+				if (as.insns[i].op == LAVM_OP_CALL) {
+					l = as.lines[i];
+					col = as.cols[i];
+					break;
+				}
+			}
+		}
+		diag(&as, l, col, verify_hint(verr.code), "%s", lavm_strerror(ret));
 		lavm_image_free(img);
+		free(as.cols);
 		return -EINVAL;
 	}
+	free(as.cols);
 	return 0;
 }
 

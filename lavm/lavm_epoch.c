@@ -28,7 +28,14 @@
 #endif
 
 #define B	LAVM_BLOCK
+/* Lanes per vector: the target's native width, so nothing is emulated. */
+#if defined(__AVX512F__)
 #define VW	16
+#elif defined(__AVX__)
+#define VW	8
+#else
+#define VW	4
+#endif
 #define NV	(B / VW)
 #define NROWS	(LAVM_DIM - 2)		/* r0..r3, mem0..15 */
 

@@ -109,16 +109,11 @@ float lavm_fmodf(float x, float y)
 }
 
 /*
- * Range reduction: x = q * pi/2 + r, |r| <= pi/4.  Small arguments use a
- * three-part Cody-Waite pi/2 whose first parts have few significant bits,
- * so k * PIO2_1 and k * PIO2_2 are exact for |k| < 2^13; large ones use
- * 2/pi in binary (Payne-Hanek) with integer arithmetic.
+ * Range reduction: x = q * pi/2 + r, |r| <= pi/4, for every |x| > pi/4 by
+ * multiplying the exact integer significand with 96 bits of 2/pi
+ * (Payne-Hanek) in integer arithmetic: no cancellation near multiples of
+ * pi/2, and the same bits on every machine.
  */
-#define PIO2_1	1.5703125f			/* 0x3fc90000, 8 bits */
-#define PIO2_2	4.837512969970703125e-4f	/* 0x39fdaa00, 16 bits */
-#define PIO2_3	7.549789954891882e-8f		/* 0x33a22169 */
-#define INV_PIO2 0.63661977236758134f
-
 /* 2/pi, 24 bits per word, most significant first. */
 static const uint32_t lavm_two_over_pi[] = {
 	0xA2F983, 0x6E4E44, 0x1529FC, 0x2757D1, 0xF534DD, 0xC0DB62,
@@ -170,17 +165,10 @@ static float reduce_large(float ax, int *q)
 static float reduce(float x, int *q)
 {
 	float ax = bitsf(fbits(x) & 0x7fffffffu), r;
-	int k;
 
-	if (ax <= 8192.0f) {
-		float fk = x * INV_PIO2;
-
-		/* round to nearest integer, ties to even, without libm */
-		fk = (fk + 12582912.0f) - 12582912.0f;
-		k = (int)fk;
-		r = ((x - fk * PIO2_1) - fk * PIO2_2) - fk * PIO2_3;
-		*q = k & 3;
-		return r;
+	if (ax <= 0.785398163f) {		/* |x| <= pi/4: no reduction */
+		*q = 0;
+		return x;
 	}
 	r = reduce_large(ax, q);
 	if (fbits(x) >> 31) {

@@ -17,66 +17,65 @@ static float imm(uint32_t bits)
 	return c.f;
 }
 
-void lavm_matrix_compile(const struct lavm_insn *in, float m[LAVM_MAT])
+/* The state-vector row a linear instruction writes, or -1. */
+static int dest_row(const struct lavm_insn *in)
 {
-	const uint32_t *a = in->a;
-	int row = -1;
-
-	for (int i = 0; i < LAVM_MAT; i++)
-		m[i] = 0.0f;
-	for (int i = 0; i < LAVM_DIM; i++)
-		m[i * LAVM_DIM + i] = 1.0f;
-	m[LAVM_X_IP * LAVM_DIM + LAVM_X_ONE] = 1.0f;	/* IP += 1 */
-
 	switch (in->op) {
 	case LAVM_OP_ADD: case LAVM_OP_SUB: case LAVM_OP_MOV: case LAVM_OP_SETI:
 	case LAVM_OP_LOAD: case LAVM_OP_CLEAR: case LAVM_OP_NEG: case LAVM_OP_SCALE:
-		row = LAVM_X_R0 + (a[0] & 3);
-		break;
+		return LAVM_X_R0 + (in->a[0] & 3);
 	case LAVM_OP_STORE:
-		row = LAVM_X_MEM0 + (a[1] & 15);
-		break;
+		return LAVM_X_MEM0 + (in->a[1] & 15);
 	case LAVM_OP_COPY:
-		row = LAVM_X_MEM0 + (a[0] & 15);
-		break;
-	default:
-		return;
+		return LAVM_X_MEM0 + (in->a[0] & 15);
 	}
-	for (int c = 0; c < LAVM_DIM; c++)
-		m[row * LAVM_DIM + c] = 0.0f;
-	float *r = &m[row * LAVM_DIM];
+	return -1;
+}
 
+/*
+ * Entry (row, col) of the matrix of @in: the identity, IP += 1 through the
+ * homogeneous coordinate, and the destination row replaced.
+ */
+float lavm_matrix_entry(const struct lavm_insn *in, int row, int col)
+{
+	const uint32_t *a = in->a;
+	float v = 0.0f;
+
+	if (row != dest_row(in)) {
+		if (row == LAVM_X_IP && col == LAVM_X_ONE)
+			return 1.0f;
+		return row == col ? 1.0f : 0.0f;
+	}
 	switch (in->op) {
 	case LAVM_OP_ADD:
-		r[LAVM_X_R0 + (a[1] & 3)] += 1.0f;
-		r[LAVM_X_R0 + (a[2] & 3)] += 1.0f;
-		break;
+		v += col == LAVM_X_R0 + (int)(a[1] & 3) ? 1.0f : 0.0f;
+		v += col == LAVM_X_R0 + (int)(a[2] & 3) ? 1.0f : 0.0f;
+		return v;
 	case LAVM_OP_SUB:
-		r[LAVM_X_R0 + (a[1] & 3)] += 1.0f;
-		r[LAVM_X_R0 + (a[2] & 3)] -= 1.0f;
-		break;
+		v += col == LAVM_X_R0 + (int)(a[1] & 3) ? 1.0f : 0.0f;
+		v -= col == LAVM_X_R0 + (int)(a[2] & 3) ? 1.0f : 0.0f;
+		return v;
 	case LAVM_OP_MOV:
-		r[LAVM_X_R0 + (a[1] & 3)] = 1.0f;
-		break;
+		return col == LAVM_X_R0 + (int)(a[1] & 3) ? 1.0f : 0.0f;
 	case LAVM_OP_SETI:
-		r[LAVM_X_ONE] = imm(a[1]);
-		break;
+		return col == LAVM_X_ONE ? imm(a[1]) : 0.0f;
 	case LAVM_OP_LOAD:
-		r[LAVM_X_MEM0 + (a[1] & 15)] = 1.0f;
-		break;
+		return col == LAVM_X_MEM0 + (int)(a[1] & 15) ? 1.0f : 0.0f;
 	case LAVM_OP_STORE:
-		r[LAVM_X_R0 + (a[0] & 3)] = 1.0f;
-		break;
+		return col == LAVM_X_R0 + (int)(a[0] & 3) ? 1.0f : 0.0f;
 	case LAVM_OP_COPY:
-		r[LAVM_X_MEM0 + (a[1] & 15)] = 1.0f;
-		break;
-	case LAVM_OP_CLEAR:
-		break;
+		return col == LAVM_X_MEM0 + (int)(a[1] & 15) ? 1.0f : 0.0f;
 	case LAVM_OP_NEG:
-		r[LAVM_X_R0 + (a[1] & 3)] = -1.0f;
-		break;
+		return col == LAVM_X_R0 + (int)(a[1] & 3) ? -1.0f : 0.0f;
 	case LAVM_OP_SCALE:
-		r[LAVM_X_R0 + (a[1] & 3)] = imm(a[2]);
-		break;
+		return col == LAVM_X_R0 + (int)(a[1] & 3) ? imm(a[2]) : 0.0f;
 	}
+	return 0.0f;	/* CLEAR */
+}
+
+void lavm_matrix_compile(const struct lavm_insn *in, float m[LAVM_MAT])
+{
+	for (int r = 0; r < LAVM_DIM; r++)
+		for (int c = 0; c < LAVM_DIM; c++)
+			m[r * LAVM_DIM + c] = lavm_matrix_entry(in, r, c);
 }

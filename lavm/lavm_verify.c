@@ -29,7 +29,8 @@ size_t lavm_verify_scratch_size(const struct lavm_prog *prog)
  * need[i]: the most call frames a path from i pushes before it returns or
  * halts.  A monotone fixed point over the intra-frame control flow; values
  * saturate at LAVM_MAX_CALL_DEPTH + 1, which recursion always reaches.
- * Assumes operands and targets were already checked.
+ * Returns -1 for recursion, and for programs with invalid opcodes or targets
+ * (the assembler asks before the verifier has run).
  */
 int lavm_call_depth(const struct lavm_prog *prog, void *scratch, size_t scratch_len)
 {
@@ -39,7 +40,7 @@ int lavm_call_depth(const struct lavm_prog *prog, void *scratch, size_t scratch_
 	bool changed = true;
 	uint64_t back = 0;
 
-	if (scratch_len < n)
+	if (scratch_len < n || prog->entry >= n)
 		return -1;
 	/*
 	 * A backward sweep carries values along forward edges at once; each
@@ -51,6 +52,12 @@ int lavm_call_depth(const struct lavm_prog *prog, void *scratch, size_t scratch_
 		const struct lavm_isa *isa = lavm_isa(in->op);
 
 		need[i] = 0;
+		if (!isa)
+			return -1;
+		if (in->op == LAVM_OP_JUMP || in->op == LAVM_OP_CALL ||
+		    (isa->cls == LAVM_CLASS_BRANCH && in->op != LAVM_OP_RETURN))
+			if (in->a[in->op == LAVM_OP_JUMP || in->op == LAVM_OP_CALL ? 0 : 1] >= n)
+				return -1;
 		if (in->op == LAVM_OP_JUMP || in->op == LAVM_OP_CALL)
 			back += in->a[0] <= i;
 		else if (isa->cls == LAVM_CLASS_BRANCH && in->op != LAVM_OP_RETURN)
@@ -95,7 +102,6 @@ int lavm_call_depth(const struct lavm_prog *prog, void *scratch, size_t scratch_
 int lavm_verify(struct lavm_prog *prog, void *scratch, size_t scratch_len,
 		struct lavm_verify_err *err)
 {
-	float m[LAVM_MAT];
 	uint32_t n = prog->ninsns, nlin = 0, flags = 0;
 
 	if (n == 0 || n > LAVM_MAX_INSNS || prog->max_call_depth > LAVM_MAX_CALL_DEPTH ||
@@ -133,10 +139,12 @@ int lavm_verify(struct lavm_prog *prog, void *scratch, size_t scratch_len,
 		if (isa->cls == LAVM_CLASS_LINEAR) {
 			if (nlin >= prog->nlinear)
 				return fail(err, LAVM_E_NLINEAR, i, ~0u);
-			lavm_matrix_compile(in, m);
 			const float *got = prog->matrices + (size_t)nlin * LAVM_MAT;
+
+			/* entry by entry: no 2 KB matrix on a kernel stack */
 			for (int e = 0; e < LAVM_MAT; e++)
-				if (fbits(got[e]) != fbits(m[e]))
+				if (fbits(got[e]) != fbits(lavm_matrix_entry(in, e / LAVM_DIM,
+									     e % LAVM_DIM)))
 					return fail(err, LAVM_E_MATRIX, i, ~0u);
 			nlin++;
 		}
