@@ -41,6 +41,8 @@
 
 typedef float vf __attribute__((vector_size(VW * 4)));
 typedef int32_t vi __attribute__((vector_size(VW * 4)));
+typedef uint32_t vu __attribute__((vector_size(VW * 4)));
+typedef double vd __attribute__((vector_size(VW * 8)));
 
 enum kind {
 	K_MOV, K_SETI, K_ADD, K_SUB, K_NEG, K_SCALE, K_MUL, K_DIV, K_ABS,
@@ -172,11 +174,59 @@ static void alu_kernel(struct lavm_epoch_block *b, const struct code *c, const v
 	case K_DIV: VLOOP(canon(s1[k] / s2[k])); break;
 	default: {
 		const int32_t *m = (const int32_t *)mask;
+		const float *a = b->x[c->s1], *bb = b->x[c->s2];
 		float *dd = b->x[c->dst];
 
-		for (int l = 0; l < B; l++)
-			if (!m || m[l])
-				dd[l] = lavm_alu(c->op, b->x[c->s1][l], b->x[c->s2][l], c->imm);
+#define LANE_LOOP(expr)							\
+		for (int l = 0; l < B; l++)				\
+			if (!m || m[l])					\
+				dd[l] = (expr)
+		switch (c->op) {
+		case LAVM_OP_MOD: {
+			/*
+			 * Integers below 2^24 (the common case): the remainder in
+			 * doubles is exact, hence the same bits as lavm_fmodf().
+			 */
+			const vf *av = (const vf *)a, *bv = (const vf *)bb;
+			const vf lim = splat(0x4b800000u), nlim = -lim;	/* 2^24 */
+			vi ok = ~(vi){};
+
+			for (int k = 0; k < NV; k++) {
+				vi in = (av[k] < lim) & (av[k] > nlim) & (bv[k] < lim) & (bv[k] > nlim) &
+					(bv[k] != 0.0f);
+				vf xa = (vf)((vi)av[k] & in), xb = (vf)((vi)bv[k] & in);
+				vi ia = __builtin_convertvector(xa, vi), ib = __builtin_convertvector(xb, vi);
+
+				in &= (__builtin_convertvector(ia, vf) == xa) &
+				      (__builtin_convertvector(ib, vf) == xb);
+				ok &= in | (mask ? ~mask[k] : (vi){});
+			}
+			int ints = 1;
+
+			for (int k = 0; k < VW; k++)
+				ints &= ok[k] != 0;
+			if (!ints) {
+				LANE_LOOP(lavm_fmodf(a[l], bb[l]));
+				break;
+			}
+			for (int l = 0; l < B; l++) {
+				bool on = !m || m[l];
+				double x = on ? a[l] : 0.0, y = on ? bb[l] : 1.0;
+				double r = x - (double)(int64_t)(x / y) * y;
+				float f = (float)r;
+				uint32_t sx = lavm_fbits(a[l]) & 0x80000000u;
+
+				f = r == 0.0 ? lavm_bitsf(sx) : f;
+				if (!m || m[l])
+					dd[l] = f;
+			}
+			break;
+		}
+		case LAVM_OP_SIN: LANE_LOOP(lavm_sinf(a[l])); break;
+		case LAVM_OP_COS: LANE_LOOP(lavm_cosf(a[l])); break;
+		default: LANE_LOOP(lavm_alu(c->op, a[l], bb[l], c->imm)); break;
+		}
+#undef LANE_LOOP
 	}
 	}
 }
@@ -279,7 +329,7 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 	const struct code *code = eng->code;
 	const int32_t *m = (const int32_t *)mask;
 	struct lavm_frame *stack = eng->job->stack;
-	uint32_t most = 0, lim, steps = 0, depth = eng->depth;
+	uint32_t most = 0, lim, steps = 0, depth = eng->depth, br_target = ~0u;
 	bool split = false;
 
 	for (int l = 0; l < B; l++)
@@ -329,6 +379,7 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 						b->ip[l] = b->taken[l] ? c->target : pc + 1;
 				steps++;
 				split = true;
+				br_target = c->target;
 				break;
 			}
 		} else if (c->kind == K_CALL) {
@@ -384,13 +435,40 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 		}
 		steps++;
 	}
-	for (int l = 0; l < B; l++) {
-		if (m && !m[l])
-			continue;
-		if (!split)
-			b->ip[l] = pc;
-		b->epochs[l] += steps;
-		b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+	if (split && br_target == ~0u) {
+		/* RETURN to different places: per-lane IPs are set */
+		for (int l = 0; l < B; l++) {
+			if (m && !m[l])
+				continue;
+			b->epochs[l] += steps;
+			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+		}
+		return steps;
+	}
+	/*
+	 * Vector exit: group lanes are RUNNING (nothing here changes a status);
+	 * they stay live unless their budget ran out or they wait at I/O.
+	 */
+	const vu maxv = (vu){} + eng->job->max_epochs;
+	vi io_a = (vi){} - (int32_t)(code[pc].kind == K_IO);
+	vi io_t = (vi){} - (int32_t)(split && code[br_target].kind == K_IO);
+	vi io_f = (vi){} - (int32_t)(split && code[pc + 1].kind == K_IO);
+
+	for (int k = 0; k < NV; k++) {
+		vi mk = mask ? mask[k] : ~(vi){};
+		vu *ep = (vu *)b->epochs + k, *ipp = (vu *)b->ip + k;
+		vi *lv = (vi *)b->live + k, io;
+
+		*ep += (vu)mk & steps;
+		if (!split) {
+			*ipp = ((vu)mk & pc) | (*ipp & ~(vu)mk);
+			io = io_a;
+		} else {
+			vi t = ((const vi *)b->taken)[k];
+
+			io = (t & io_t) | (~t & io_f);
+		}
+		*lv = (*lv & ~mk) | (mk & (vi)(*ep < maxv) & ~io);
 	}
 	return steps;
 }
@@ -401,22 +479,34 @@ static void run_block(struct lavm_epoch *eng, struct lavm_epoch_block *b)
 
 	for (;;) {
 		uint32_t pc = ~0u, next = ~0u, cnt = 0;
+		const vu *ipv = (const vu *)b->ip;
+		const vi *livev = (const vi *)b->live;
+		vu vmin = ~(vu){}, vnext = ~(vu){}, vcnt = {};
 
 		/* classify: the smallest live IP, its group, and the next IP up */
-		for (int l = 0; l < B; l++) {
-			uint32_t key = b->live[l] ? b->ip[l] : ~0u;
+		for (int k = 0; k < NV; k++) {
+			vu key = (ipv[k] & (vu)livev[k]) | ~(vu)livev[k];
+			vu lt = (vu)(key < vmin);
 
-			pc = key < pc ? key : pc;
+			vmin = (key & lt) | (vmin & ~lt);
 		}
+		for (int k = 0; k < VW; k++)
+			pc = vmin[k] < pc ? vmin[k] : pc;
 		if (pc == ~0u)
 			return;
-		for (int l = 0; l < B; l++) {
-			uint32_t key = b->live[l] ? b->ip[l] : ~0u;
+		for (int k = 0; k < NV; k++) {
+			vu key = (ipv[k] & (vu)livev[k]) | ~(vu)livev[k];
+			vu eq = (vu)(key == pc);
+			vu other = key | eq;		/* ~0 where key == pc */
+			vu lt = (vu)(other < vnext);
 
-			b->mask[l] = b->live[l] & -(int32_t)(key == pc);
-			cnt += b->mask[l] & 1;
-			if (key != pc && key < next)
-				next = key;
+			((vi *)b->mask)[k] = livev[k] & (vi)eq;
+			vcnt += eq & 1;
+			vnext = (other & lt) | (vnext & ~lt);
+		}
+		for (int k = 0; k < VW; k++) {
+			cnt += vcnt[k];
+			next = vnext[k] < next ? vnext[k] : next;
 		}
 		const struct code *c = &code[pc];
 

@@ -61,6 +61,16 @@ float lavm_fmodf(float x, float y)
 
 	if ((uy << 1) == 0 || is_nan(y) || ex == 0xff)
 		return bitsf(LAVM_CANON_NAN);
+	/* integers below 2^24: the integer remainder is the exact answer */
+	if (x < 16777216.0f && x > -16777216.0f && y < 16777216.0f && y > -16777216.0f) {
+		int32_t ix = (int32_t)x, iy = (int32_t)y;
+
+		if ((float)ix == x && (float)iy == y) {
+			int32_t r = ix % iy;
+
+			return r ? (float)r : bitsf(sx);
+		}
+	}
 	if ((ux << 1) <= (uy << 1)) {
 		if ((ux << 1) == (uy << 1))
 			return bitsf(sx);	/* signed zero */
