@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "lavm_host.h"
 
 struct epoch_ops {
@@ -68,6 +69,8 @@ const char *lavm_engine_isa(void)
 	return pick_ops()->name;
 }
 
+static void *engine_mem_alloc(size_t len);
+
 int lavm_job_alloc(struct lavm_job *job, const struct lavm_prog *prog,
 		   uint32_t nvms, uint32_t nshared, uint32_t max_epochs)
 {
@@ -78,7 +81,7 @@ int lavm_job_alloc(struct lavm_job *job, const struct lavm_prog *prog,
 	job->nvms = nvms;
 	job->nshared = nshared;
 	job->max_epochs = max_epochs;
-	job->vms = aligned_alloc(64, ((size_t)nvms * sizeof(struct lavm_vm) + 63) & ~(size_t)63);
+	job->vms = engine_mem_alloc((size_t)nvms * sizeof(struct lavm_vm) + 64);
 	job->stack = malloc(lavm_stack_size(prog, nvms) + sizeof(struct lavm_frame));
 	job->shared = calloc((size_t)nshared + 1, sizeof(float));
 	if (!job->vms || !job->stack || !job->shared) {
@@ -142,11 +145,26 @@ static void *epoch_thread_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Engine memory in 2 MB pages where the kernel allows it: the SoA copy is
+ * touched once per run, and 4 KB page faults would cost more than the
+ * transposition itself.
+ */
+static void *engine_mem_alloc(size_t len)
+{
+	size_t huge = 2u << 20, alen = (len + huge - 1) & ~(huge - 1);
+	void *p = aligned_alloc(huge, alen);
+
+	if (p)
+		madvise(p, alen, MADV_HUGEPAGE);
+	return p;
+}
+
 static long epoch_run(struct lavm_job *job, unsigned int threads)
 {
 	struct epoch_run r = { .ops = pick_ops() };
 	size_t len = r.ops->mem_size(job->prog, job->nvms);
-	void *mem = malloc(len);
+	void *mem = engine_mem_alloc(len);
 	pthread_t tid[64];
 	struct epoch_thread ts[64];
 	uint32_t min_e[64], most[64], res = 0;

@@ -73,7 +73,14 @@ struct lavm_epoch_block {
 	uint32_t sp[B];
 	uint32_t fault[B];
 	uint32_t first, count;
+	/*
+	 * Call frames, structure of arrays: frame level k, field f (0: return
+	 * IP bits, 1..3: r1..r3) of lane l is fr[(k * 4 + f) * B + l].
+	 */
+	float *fr;
 } __attribute__((aligned(64)));
+
+#define FR(b, k, f)	((b)->fr + ((size_t)(k) * 4 + (f)) * B)
 
 static size_t code_bytes(const struct lavm_prog *prog)
 {
@@ -84,7 +91,8 @@ size_t LAVM_EPOCH_NAME(lavm_epoch_mem_size)(const struct lavm_prog *prog, uint32
 {
 	size_t nb = ((size_t)nvms + B - 1) / B;
 
-	return 64 + code_bytes(prog) + nb * sizeof(struct lavm_epoch_block);
+	return 64 + code_bytes(prog) + nb * sizeof(struct lavm_epoch_block) +
+	       nb * (size_t)prog->max_call_depth * 4 * B * sizeof(float);
 }
 
 static void decode(const struct lavm_prog *prog, struct code *code)
@@ -266,8 +274,7 @@ static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
 {
 	const struct code *c = &((const struct code *)eng->code)[b->ip[l]];
 	struct lavm_job *job = eng->job;
-	uint32_t vm = b->first + l;
-	struct lavm_frame *fr = job->stack + (size_t)vm * eng->depth;
+	uint32_t k;
 
 	b->epochs[l]++;
 	switch (c->kind) {
@@ -282,10 +289,10 @@ static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
 			lane_fault(b, l, LAVM_FAULT_STACK_OVERFLOW);
 			break;
 		}
-		fr[b->sp[l]].ret_ip = b->ip[l] + 1;
-		for (int k = 0; k < 3; k++)
-			fr[b->sp[l]].r[k] = b->x[1 + k][l];
-		b->sp[l]++;
+		k = b->sp[l]++;
+		FR(b, k, 0)[l] = lavm_bitsf(b->ip[l] + 1);
+		for (int f = 1; f < 4; f++)
+			FR(b, k, f)[l] = b->x[f][l];
 		b->ip[l] = c->target;
 		break;
 	case K_RET:
@@ -293,10 +300,10 @@ static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
 			lane_fault(b, l, LAVM_FAULT_STACK_UNDERFLOW);
 			break;
 		}
-		b->sp[l]--;
-		for (int k = 0; k < 3; k++)
-			b->x[1 + k][l] = fr[b->sp[l]].r[k];
-		b->ip[l] = fr[b->sp[l]].ret_ip;
+		k = --b->sp[l];
+		for (int f = 1; f < 4; f++)
+			b->x[f][l] = FR(b, k, f)[l];
+		b->ip[l] = lavm_fbits(FR(b, k, 0)[l]);
 		break;
 	case K_YIELD:
 		b->ip[l]++;
@@ -328,7 +335,6 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 {
 	const struct code *code = eng->code;
 	const int32_t *m = (const int32_t *)mask;
-	struct lavm_frame *stack = eng->job->stack;
 	uint32_t most = 0, lim, steps = 0, depth = eng->depth, br_target = ~0u;
 	bool split = false;
 
@@ -382,54 +388,74 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 				br_target = c->target;
 				break;
 			}
-		} else if (c->kind == K_CALL) {
-			bool room = true;
+		} else if (c->kind == K_CALL || c->kind == K_RET) {
+			/* vector path when the group shares one call depth */
+			uint32_t lvl = ~0u;
+			bool uniform = true;
+			int first = 0;
 
-			for (int l = 0; l < B; l++)
-				if ((!m || m[l]) && b->sp[l] >= depth)
-					room = false;
-			if (!room)
-				break;			/* the lanes fault one by one */
-			for (int l = 0; l < B; l++) {
-				if (m && !m[l])
-					continue;
-				struct lavm_frame *f = stack + (size_t)(b->first + l) * depth + b->sp[l]++;
+			while (m && first < B && !m[first])
+				first++;
+			lvl = b->sp[first];
+			{
+				vu diff = {}, lv = (vu){} + lvl;
 
-				f->ret_ip = pc + 1;
-				f->r[0] = b->x[1][l];
-				f->r[1] = b->x[2][l];
-				f->r[2] = b->x[3][l];
+				for (int k = 0; k < NV; k++)
+					diff |= (((const vu *)b->sp)[k] ^ lv) &
+						(mask ? (vu)mask[k] : ~(vu){});
+				for (int k = 0; k < VW; k++)
+					uniform &= diff[k] == 0;
 			}
-			pc = c->target;
-		} else if (c->kind == K_RET) {
-			uint32_t ret = ~0u;
-			bool same = true;
+			if (!uniform || (c->kind == K_CALL ? lvl >= depth : lvl == 0))
+				break;		/* lane by lane (and the faults) */
+			if (c->kind == K_CALL) {
+				vf retv = splat(pc + 1);
 
-			for (int l = 0; l < B; l++)
-				if ((!m || m[l]) && b->sp[l] == 0)
-					same = false;
-			if (!same)
-				break;			/* underflow faults, lane by lane */
-			for (int l = 0; l < B; l++) {
-				if (m && !m[l])
-					continue;
-				struct lavm_frame *f = stack + (size_t)(b->first + l) * depth + --b->sp[l];
+				for (int f = 0; f < 4; f++) {
+					vf *d = (vf *)FR(b, lvl, f);
+					const vf *src = (const vf *)b->x[f];
 
-				b->x[1][l] = f->r[0];
-				b->x[2][l] = f->r[1];
-				b->x[3][l] = f->r[2];
-				b->ip[l] = f->ret_ip;
-				if (ret == ~0u)
-					ret = f->ret_ip;
-				same &= f->ret_ip == ret;
+					if (f == 0)
+						VLOOP(retv);
+					else
+						VLOOP(src[k]);
+				}
+				for (int k = 0; k < NV; k++)
+					((vu *)b->sp)[k] += (mask ? (vu)mask[k] : ~(vu){}) & 1;
+				pc = c->target;
+			} else {
+				const uint32_t *rip = (const uint32_t *)FR(b, lvl - 1, 0);
+				uint32_t ret = ~0u;
+				bool same = true;
+
+				for (int f = 1; f < 4; f++) {
+					vf *d = (vf *)b->x[f];
+					const vf *src = (const vf *)FR(b, lvl - 1, f);
+
+					VLOOP(src[k]);
+				}
+				vu diff = {}, rv;
+
+				ret = rip[first];
+				rv = (vu){} + ret;
+				for (int k = 0; k < NV; k++) {
+					vu mk = mask ? (vu)mask[k] : ~(vu){};
+
+					((vu *)b->sp)[k] -= mk & 1;
+					diff |= (((const vu *)rip)[k] ^ rv) & mk;
+				}
+				for (int k = 0; k < VW; k++)
+					same &= diff[k] == 0;
+				if (!same) {
+					for (int l = 0; l < B; l++)
+						if (!m || m[l])
+							b->ip[l] = rip[l];
+					steps++;
+					split = true;
+					break;
+				}
+				pc = ret;
 			}
-			steps++;
-			if (!same) {
-				split = true;
-				break;
-			}
-			pc = ret;
-			continue;
 		} else {
 			break;
 		}
@@ -535,6 +561,9 @@ int LAVM_EPOCH_NAME(lavm_epoch_setup)(struct lavm_epoch *eng, struct lavm_job *j
 	eng->depth = prog->max_call_depth;
 	eng->blocks = (struct lavm_epoch_block *)(p + code_bytes(prog));
 	eng->nblocks = (job->nvms + B - 1) / B;
+	for (uint32_t bi = 0; bi < eng->nblocks; bi++)
+		eng->blocks[bi].fr = (float *)(eng->blocks + eng->nblocks) +
+				     (size_t)bi * eng->depth * 4 * B;
 	return LAVM_OK;
 }
 
@@ -571,6 +600,14 @@ void LAVM_EPOCH_NAME(lavm_epoch_load)(struct lavm_epoch *eng, uint32_t b0, uint3
 			b->status[l] = vm->status;
 			b->fault[l] = vm->fault;
 			b->sp[l] = vm->sp;
+			for (uint32_t k = 0; k < vm->sp && k < eng->depth; k++) {
+				const struct lavm_frame *f =
+					&job->stack[(size_t)(b->first + l) * eng->depth + k];
+
+				FR(b, k, 0)[l] = lavm_bitsf(f->ret_ip);
+				for (int r = 0; r < 3; r++)
+					FR(b, k, 1 + r)[l] = f->r[r];
+			}
 			if (b->status[l] == LAVM_YIELDED && job->max_epochs > 0) {
 				b->status[l] = LAVM_RUNNING;	/* sits out epoch 0 */
 				b->epochs[l] = 1;
@@ -703,6 +740,14 @@ uint32_t LAVM_EPOCH_NAME(lavm_epoch_finish)(struct lavm_epoch *eng, uint32_t b0,
 			vm->status = b->status[l];
 			vm->fault = b->fault[l];
 			vm->sp = b->sp[l];
+			for (uint32_t k = 0; k < vm->sp && k < eng->depth; k++) {
+				struct lavm_frame *f =
+					&job->stack[(size_t)(b->first + l) * eng->depth + k];
+
+				f->ret_ip = lavm_fbits(FR(b, k, 0)[l]);
+				for (int r = 0; r < 3; r++)
+					f->r[r] = FR(b, k, 1 + r)[l];
+			}
 			vm->epochs = b->epochs[l];
 			vm->pend_addr = LAVM_NO_WRITE;
 			most = b->epochs[l] > most ? b->epochs[l] : most;
