@@ -31,7 +31,7 @@ KSFT_DIR = $(HA_KSRC)/tools/testing/selftests
 
 # What the module build needs from the tree, copied per target kernel so
 # that builds for different kernels never share object files.
-KBUILD_TREE := Kbuild kmod uapi
+KBUILD_TREE := Kbuild kmod uapi lavm
 
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(TOP)/uapi
@@ -168,7 +168,7 @@ vm-debug: kselftests
 	HA_KSRC=$(HA_KSRC) tools/testing/vm/run.sh --name debug \
 		--kernel $(HA_KBUILD)/arch/x86/boot/bzImage --out $(BUILD)/vm-debug \
 		--modroot $(HA_KBUILD)/modroot --kver $$(cat $(HA_KBUILD)/include/config/kernel.release) \
-		--preload kvm_amd --ko "$(call VM_KO,debug,hyperaether_kunit.ko)" \
+		--preload kvm_amd --ko "$(call VM_KO,debug,hyperaether_kunit.ko lavm_kunit.ko)" \
 		--tests $(BUILD)/kselftest --kunit --timeout 1200 --mem 3072; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-debug/results.tap $(RESULTS)/vm-debug.tap 2>/dev/null; exit $$rc
 
