@@ -162,7 +162,7 @@ struct hyperaether_vm_add {
 	__u32 flags;
 	/** @backend: In: HYPERAETHER_BACKEND_*. */
 	__u32 backend;
-	/** @name: In: NUL-terminated, printable, unique in the fabric. */
+	/** @name: In: NUL-terminated, printable ASCII, no spaces, unique. */
 	char name[HYPERAETHER_NAME_LEN];
 	/** @quota: In/Out: VM quotas; @quota.max_vms must be 0. */
 	struct hyperaether_quota quota;
