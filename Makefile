@@ -169,7 +169,7 @@ vm-debug: kselftests
 		--kernel $(HA_KBUILD)/arch/x86/boot/bzImage --out $(BUILD)/vm-debug \
 		--modroot $(HA_KBUILD)/modroot --kver $$(cat $(HA_KBUILD)/include/config/kernel.release) \
 		--preload kvm_amd --ko "$(call VM_KO,debug,hyperaether_kunit.ko lavm_kunit.ko)" \
-		--tests $(BUILD)/kselftest --kunit --timeout 1200 --mem 3072; \
+		--tests $(BUILD)/kselftest --exclude kvm_test --kunit --timeout 1200 --mem 3072; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-debug/results.tap $(RESULTS)/vm-debug.tap 2>/dev/null; exit $$rc
 
 # Debian's stock kernel, the one users run: kselftests only (no KUnit).

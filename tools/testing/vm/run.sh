@@ -11,12 +11,12 @@
 #               [--modroot DIR --kver VER --preload "mod ..."]
 #               [--ko "a.ko b.ko ..."] [--tests DIR] [--kunit]
 #               [--guest-script FILE] [--bins "FILE ..."] [--timeout SEC]
-#               [--mem MB]
+#               [--mem MB] [--exclude "test ..."]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 name=vm kernel= out= modroot= kver= preload= kos= tests= kunit=0
-script= timeout=900 mem=2048 bins=
+script= timeout=900 mem=2048 bins= exclude=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--kunit) kunit=1 ;;
 	--guest-script) script=$2; shift ;;
 	--bins) bins=$2; shift ;;
+	--exclude) exclude=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -86,6 +87,7 @@ for ko in $kos; do
 done
 if [ -n "$tests" ]; then
 	cp -a "$tests"/. "$stage/ha/tests/"
+	for t in $exclude; do rm -f "$stage/ha/tests/$t"; done
 fi
 [ -n "$script" ] && cp "$script" "$stage/ha/guest-script"
 echo "$kunit" > "$stage/ha/kunit"
