@@ -296,25 +296,45 @@ uint32_t lavm_dense_run(struct lavm_job *job, const uint32_t *matidx);
  * The epoch engine keeps VMs in structure-of-arrays blocks of
  * LAVM_BLOCK lanes and runs the seed's five kernels per block: classify
  * (group lanes by IP), then the linear, oracle, branch or I/O kernel on the
- * group.  VMs are independent between I/O instructions, so a block runs
- * each lane ahead to its next READ/WRITE; an I/O phase then executes the
- * READs and WRITEs of the smallest epoch across all blocks (reads see the
- * shared memory of the start of that epoch, writes land in VM index order).
+ * group.  VMs are independent except through shared memory, so a lane runs
+ * ahead until it reaches a WRITE, or a READ at an epoch beyond the "write
+ * horizon" (the epoch before which no WRITE can land).  Between runs the
+ * I/O kernel moves the horizon or lands the WRITEs of the smallest waiting
+ * epoch in VM index order; the result is exactly the reference's epochs.
  *
  * Driving it (a single thread, or T threads each owning a range of blocks):
  *   lavm_epoch_setup(eng, job, mem, len)           once
  *   lavm_epoch_load(eng, b0, b1)                   per thread: job->vms into blocks
- *   repeat:
- *     lavm_epoch_run_blocks(eng, b0, b1)          per thread
- *     e = min over threads of lavm_epoch_min_io(eng, b0, b1)
- *     if e == LAVM_EPOCH_NONE: break
- *     lavm_epoch_io_reads(eng, e, b0, b1)          per thread
- *     lavm_epoch_io_writes(eng, e)                 one thread, index order
+ *   do {
+ *     lavm_epoch_run_blocks(eng, b0, b1)           per thread
+ *     lavm_epoch_min_io(eng, b0, b1, &w[t])        per thread
+ *     barrier; merge the w[t] (lavm_epoch_wait_merge)
+ *   } while (lavm_epoch_io(eng, &w))               one thread, then barrier
  *   lavm_epoch_finish(eng, b0, b1)                 per thread: back to job->vms
  * lavm_epoch_run() does all of that on one thread.
  */
 #define LAVM_BLOCK	256
 #define LAVM_EPOCH_NONE	0xffffffffu
+
+/* Where a set of blocks waits for I/O. */
+struct lavm_epoch_wait {
+	uint32_t epoch;		/* smallest waiting epoch, or LAVM_EPOCH_NONE */
+	uint32_t read;		/* a READ waits at that epoch */
+	uint32_t horizon;	/* no WRITE of these blocks before this epoch */
+};
+
+static inline void lavm_epoch_wait_merge(struct lavm_epoch_wait *acc,
+					 const struct lavm_epoch_wait *w)
+{
+	if (w->epoch < acc->epoch) {
+		acc->epoch = w->epoch;
+		acc->read = w->read;
+	} else if (w->epoch == acc->epoch) {
+		acc->read |= w->read;
+	}
+	if (w->horizon < acc->horizon)
+		acc->horizon = w->horizon;
+}
 
 struct lavm_epoch_block;
 struct lavm_epoch {
@@ -322,6 +342,7 @@ struct lavm_epoch {
 	struct lavm_epoch_block *blocks;
 	uint32_t nblocks;
 	uint32_t depth;
+	uint32_t horizon;	/* READs at epochs <= horizon may run (set by lavm_epoch_io) */
 	const void *code;	/* decoded program (internal) */
 };
 
@@ -329,9 +350,10 @@ size_t lavm_epoch_mem_size(const struct lavm_prog *prog, uint32_t nvms);
 int lavm_epoch_setup(struct lavm_epoch *eng, struct lavm_job *job, void *mem, size_t len);
 void lavm_epoch_load(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 void lavm_epoch_run_blocks(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
-uint32_t lavm_epoch_min_io(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
-void lavm_epoch_io_reads(struct lavm_epoch *eng, uint32_t e, uint32_t b0, uint32_t b1);
-void lavm_epoch_io_writes(struct lavm_epoch *eng, uint32_t e);
+void lavm_epoch_min_io(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+		       struct lavm_epoch_wait *w);
+/* Returns false when no VM waits: the run is over. */
+bool lavm_epoch_io(struct lavm_epoch *eng, const struct lavm_epoch_wait *w);
 /* Copies states back to job->vms; returns the largest per-VM epoch count. */
 uint32_t lavm_epoch_finish(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 uint32_t lavm_epoch_run(struct lavm_epoch *eng);

@@ -17,9 +17,8 @@ struct epoch_ops {
 	int (*setup)(struct lavm_epoch *, struct lavm_job *, void *, size_t);
 	void (*load)(struct lavm_epoch *, uint32_t, uint32_t);
 	void (*run_blocks)(struct lavm_epoch *, uint32_t, uint32_t);
-	uint32_t (*min_io)(struct lavm_epoch *, uint32_t, uint32_t);
-	void (*io_reads)(struct lavm_epoch *, uint32_t, uint32_t, uint32_t);
-	void (*io_writes)(struct lavm_epoch *, uint32_t);
+	void (*min_io)(struct lavm_epoch *, uint32_t, uint32_t, struct lavm_epoch_wait *);
+	bool (*io)(struct lavm_epoch *, const struct lavm_epoch_wait *);
 	uint32_t (*finish)(struct lavm_epoch *, uint32_t, uint32_t);
 };
 
@@ -28,22 +27,22 @@ struct epoch_ops {
 	int lavm_epoch_setup_##sfx(struct lavm_epoch *, struct lavm_job *, void *, size_t); \
 	void lavm_epoch_load_##sfx(struct lavm_epoch *, uint32_t, uint32_t);		\
 	void lavm_epoch_run_blocks_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
-	uint32_t lavm_epoch_min_io_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
-	void lavm_epoch_io_reads_##sfx(struct lavm_epoch *, uint32_t, uint32_t, uint32_t); \
-	void lavm_epoch_io_writes_##sfx(struct lavm_epoch *, uint32_t);			\
+	void lavm_epoch_min_io_##sfx(struct lavm_epoch *, uint32_t, uint32_t,		\
+				     struct lavm_epoch_wait *);				\
+	bool lavm_epoch_io_##sfx(struct lavm_epoch *, const struct lavm_epoch_wait *);	\
 	uint32_t lavm_epoch_finish_##sfx(struct lavm_epoch *, uint32_t, uint32_t);	\
 	static const struct epoch_ops epoch_ops_##sfx = {				\
 		#sfx, lavm_epoch_mem_size_##sfx, lavm_epoch_setup_##sfx,		\
 		lavm_epoch_load_##sfx,							\
 		lavm_epoch_run_blocks_##sfx, lavm_epoch_min_io_##sfx,			\
-		lavm_epoch_io_reads_##sfx, lavm_epoch_io_writes_##sfx,			\
+		lavm_epoch_io_##sfx,								\
 		lavm_epoch_finish_##sfx };
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(avx512)
 
 static const struct epoch_ops epoch_ops_generic = {
 	"generic", lavm_epoch_mem_size, lavm_epoch_setup, lavm_epoch_load, lavm_epoch_run_blocks,
-	lavm_epoch_min_io, lavm_epoch_io_reads, lavm_epoch_io_writes, lavm_epoch_finish,
+	lavm_epoch_min_io, lavm_epoch_io, lavm_epoch_finish,
 };
 
 static const struct epoch_ops *pick_ops(void)
@@ -108,7 +107,8 @@ struct epoch_run {
 	struct lavm_epoch eng;
 	pthread_barrier_t barrier;
 	unsigned int threads;
-	uint32_t *min_e;	/* per thread */
+	struct lavm_epoch_wait *wait;	/* per thread */
+	bool more;
 	uint32_t *most;		/* per thread */
 };
 
@@ -126,21 +126,18 @@ static void *epoch_thread_main(void *arg)
 	uint32_t b1 = (uint64_t)nb * (t->id + 1) / r->threads;
 
 	r->ops->load(&r->eng, b0, b1);
-	for (;;) {
-		uint32_t e = LAVM_EPOCH_NONE;
-
+	do {
 		r->ops->run_blocks(&r->eng, b0, b1);
-		r->min_e[t->id] = r->ops->min_io(&r->eng, b0, b1);
+		r->ops->min_io(&r->eng, b0, b1, &r->wait[t->id]);
+		if (pthread_barrier_wait(&r->barrier) == PTHREAD_BARRIER_SERIAL_THREAD) {
+			struct lavm_epoch_wait w = r->wait[0];
+
+			for (unsigned int i = 1; i < r->threads; i++)
+				lavm_epoch_wait_merge(&w, &r->wait[i]);
+			r->more = r->ops->io(&r->eng, &w);
+		}
 		pthread_barrier_wait(&r->barrier);
-		for (unsigned int i = 0; i < r->threads; i++)
-			e = r->min_e[i] < e ? r->min_e[i] : e;
-		if (e == LAVM_EPOCH_NONE)
-			break;
-		r->ops->io_reads(&r->eng, e, b0, b1);
-		if (pthread_barrier_wait(&r->barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
-			r->ops->io_writes(&r->eng, e);
-		pthread_barrier_wait(&r->barrier);
-	}
+	} while (r->more);
 	r->most[t->id] = r->ops->finish(&r->eng, b0, b1);
 	return NULL;
 }
@@ -167,7 +164,8 @@ static long epoch_run(struct lavm_job *job, unsigned int threads)
 	void *mem = engine_mem_alloc(len);
 	pthread_t tid[64];
 	struct epoch_thread ts[64];
-	uint32_t min_e[64], most[64], res = 0;
+	struct lavm_epoch_wait wait[64];
+	uint32_t most[64], res = 0;
 	int ret;
 
 	if (!mem)
@@ -184,7 +182,7 @@ static long epoch_run(struct lavm_job *job, unsigned int threads)
 	if (threads > r.eng.nblocks)
 		threads = r.eng.nblocks ? r.eng.nblocks : 1;
 	r.threads = threads;
-	r.min_e = min_e;
+	r.wait = wait;
 	r.most = most;
 	pthread_barrier_init(&r.barrier, NULL, threads);
 	for (unsigned int i = 0; i < threads; i++) {

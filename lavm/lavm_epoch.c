@@ -48,8 +48,11 @@ enum kind {
 	K_MOV, K_SETI, K_ADD, K_SUB, K_NEG, K_SCALE, K_MUL, K_DIV, K_ABS,
 	K_LANE,		/* oracle op computed lane by lane (MOD, MIN, MAX, SQRT, SIN, COS) */
 	K_BR, K_JUMP,	/* coherent-capable up to here */
-	K_CALL, K_RET, K_YIELD, K_HALT, K_IO,
+	K_CALL, K_RET, K_YIELD, K_HALT,
+	K_READ,		/* runs in place while its epoch is within the write horizon */
+	K_IO,		/* WRITE: always through the I/O phase */
 };
+#define DW_INF	0xffffffffu
 #define K_LAST_ALU	K_LANE
 #define K_LAST_FAST	K_JUMP
 
@@ -60,6 +63,7 @@ struct code {
 	uint32_t op;
 	uint32_t imm;		/* SETI/SCALE immediate bits */
 	uint32_t target;
+	uint32_t dw;		/* fewest epochs from here to executing a WRITE */
 };
 
 struct lavm_epoch_block {
@@ -73,6 +77,8 @@ struct lavm_epoch_block {
 	uint32_t sp[B];
 	uint32_t fault[B];
 	uint32_t first, count;
+	uint32_t horizon;	/* READs at epochs <= horizon may run in place */
+	struct lavm_epoch_wait wait;	/* where the block waits, after a run */
 	/*
 	 * Call frames, structure of arrays: frame level k, field f (0: return
 	 * IP bits, 1..3: r1..r3) of lane l is fr[(k * 4 + f) * B + l].
@@ -93,6 +99,60 @@ size_t LAVM_EPOCH_NAME(lavm_epoch_mem_size)(const struct lavm_prog *prog, uint32
 
 	return 64 + code_bytes(prog) + nb * sizeof(struct lavm_epoch_block) +
 	       nb * (size_t)prog->max_call_depth * 4 * B * sizeof(float);
+}
+
+static uint32_t dmin(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * dw: a lower bound on the epochs before an instruction's VM can execute a
+ * WRITE (shortest path in the control flow; RETURN may go to any return
+ * site).  Backward sweeps of a Bellman-Ford relaxation converge after at
+ * most (backward edges + 2) sweeps; if that takes more than 64 the bound
+ * falls back to 0 everywhere, which only costs speed.
+ */
+static void write_distance(const struct lavm_prog *prog, struct code *code)
+{
+	uint32_t n = prog->ninsns;
+	bool changed = true;
+
+	for (uint32_t i = 0; i < n; i++)
+		code[i].dw = prog->insns[i].op == LAVM_OP_WRITE ? 0 : DW_INF;
+	for (int sweep = 0; changed; sweep++) {
+		uint32_t rmin = DW_INF;
+
+		if (sweep == 64) {
+			for (uint32_t i = 0; i < n; i++)
+				code[i].dw = 0;
+			return;
+		}
+		for (uint32_t i = 0; i + 1 < n; i++)
+			if (prog->insns[i].op == LAVM_OP_CALL)
+				rmin = dmin(rmin, code[i + 1].dw);
+		changed = false;
+		for (uint32_t i = n; i-- > 0;) {
+			const struct lavm_insn *in = &prog->insns[i];
+			uint32_t d;
+
+			switch (in->op) {
+			case LAVM_OP_WRITE: continue;
+			case LAVM_OP_HALT: d = DW_INF; break;
+			case LAVM_OP_RETURN: d = rmin; break;
+			case LAVM_OP_JUMP: case LAVM_OP_CALL: d = code[in->a[0]].dw; break;
+			case LAVM_OP_BEQ ... LAVM_OP_BGE:
+				d = dmin(code[i + 1].dw, code[in->a[1]].dw);
+				break;
+			default: d = code[i + 1].dw; break;
+			}
+			d = d == DW_INF ? DW_INF : d + 1;
+			if (d < code[i].dw) {
+				code[i].dw = d;
+				changed = true;
+			}
+		}
+	}
 }
 
 static void decode(const struct lavm_prog *prog, struct code *code)
@@ -136,9 +196,11 @@ static void decode(const struct lavm_prog *prog, struct code *code)
 		case LAVM_OP_RETURN: c->kind = K_RET; break;
 		case LAVM_OP_YIELD: c->kind = K_YIELD; break;
 		case LAVM_OP_HALT: c->kind = K_HALT; break;
-		default: c->kind = K_IO; break;	/* READ, WRITE */
+		case LAVM_OP_READ: c->kind = K_READ; break;
+		default: c->kind = K_IO; break;	/* WRITE */
 		}
 	}
+	write_distance(prog, code);
 }
 
 /* Macros, not functions: a 64-byte vector argument has no portable ABI. */
@@ -259,8 +321,13 @@ static bool lane_live(const struct lavm_epoch *eng, const struct lavm_epoch_bloc
 {
 	const struct code *code = eng->code;
 
-	return b->status[l] == LAVM_RUNNING && b->epochs[l] < eng->job->max_epochs &&
-	       b->ip[l] < eng->job->prog->ninsns && code[b->ip[l]].kind != K_IO;
+	const struct code *c;
+
+	if (b->status[l] != LAVM_RUNNING || b->epochs[l] >= eng->job->max_epochs ||
+	    b->ip[l] >= eng->job->prog->ninsns)
+		return false;
+	c = &code[b->ip[l]];
+	return c->kind < K_READ || (c->kind == K_READ && b->epochs[l] <= b->horizon);
 }
 
 static void lane_fault(struct lavm_epoch_block *b, int l, uint32_t code)
@@ -315,6 +382,18 @@ static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
 	case K_HALT:
 		b->status[l] = LAVM_HALTED;
 		break;
+	case K_READ: {
+		const struct lavm_insn *in = &job->prog->insns[b->ip[l]];
+		uint32_t addr;
+
+		if (!lavm_shared_index(b->x[in->a[1]][l], job->nshared, &addr)) {
+			lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
+			break;
+		}
+		b->x[in->a[0]][l] = job->shared[addr];
+		b->ip[l]++;
+		break;
+	}
 	default:
 		b->x[c->dst][l] = lavm_alu(c->op, b->x[c->s1][l], b->x[c->s2][l], c->imm);
 		b->ip[l]++;
@@ -388,6 +467,24 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 				br_target = c->target;
 				break;
 			}
+		} else if (c->kind == K_READ) {
+			/* in place: no WRITE can land before this epoch (see horizon) */
+			const struct lavm_insn *in = &eng->job->prog->insns[pc];
+			const float *ad = b->x[in->a[1]];
+			float *dst = b->x[in->a[0]];
+			const float *shared = eng->job->shared;
+			uint32_t ns = eng->job->nshared, idx;
+			bool ok = most + steps <= b->horizon;
+
+			for (int l = 0; l < B && ok; l++)
+				if (!m || m[l])
+					ok = lavm_shared_index(ad[l], ns, &idx);
+			if (!ok)
+				break;		/* a fault, or too early: lane by lane */
+			for (int l = 0; l < B; l++)
+				if ((!m || m[l]) && lavm_shared_index(ad[l], ns, &idx))
+					dst[l] = shared[idx];
+			pc++;
 		} else if (c->kind == K_CALL || c->kind == K_RET) {
 			/* vector path when the group shares one call depth */
 			uint32_t lvl = ~0u;
@@ -475,26 +572,31 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 	 * Vector exit: group lanes are RUNNING (nothing here changes a status);
 	 * they stay live unless their budget ran out or they wait at I/O.
 	 */
-	const vu maxv = (vu){} + eng->job->max_epochs;
+	const vu maxv = (vu){} + eng->job->max_epochs, hv = (vu){} + b->horizon;
 	vi io_a = (vi){} - (int32_t)(code[pc].kind == K_IO);
 	vi io_t = (vi){} - (int32_t)(split && code[br_target].kind == K_IO);
 	vi io_f = (vi){} - (int32_t)(split && code[pc + 1].kind == K_IO);
+	vi rd_a = (vi){} - (int32_t)(code[pc].kind == K_READ);
+	vi rd_t = (vi){} - (int32_t)(split && code[br_target].kind == K_READ);
+	vi rd_f = (vi){} - (int32_t)(split && code[pc + 1].kind == K_READ);
 
 	for (int k = 0; k < NV; k++) {
 		vi mk = mask ? mask[k] : ~(vi){};
 		vu *ep = (vu *)b->epochs + k, *ipp = (vu *)b->ip + k;
-		vi *lv = (vi *)b->live + k, io;
+		vi *lv = (vi *)b->live + k, io, rd;
 
 		*ep += (vu)mk & steps;
 		if (!split) {
 			*ipp = ((vu)mk & pc) | (*ipp & ~(vu)mk);
 			io = io_a;
+			rd = rd_a;
 		} else {
 			vi t = ((const vi *)b->taken)[k];
 
 			io = (t & io_t) | (~t & io_f);
+			rd = (t & rd_t) | (~t & rd_f);
 		}
-		*lv = (*lv & ~mk) | (mk & (vi)(*ep < maxv) & ~io);
+		*lv = (*lv & ~mk) | (mk & (vi)(*ep < maxv) & ~io & (~rd | (vi)(*ep <= hv)));
 	}
 	return steps;
 }
@@ -537,7 +639,8 @@ static void run_block(struct lavm_epoch *eng, struct lavm_epoch_block *b)
 		const struct code *c = &code[pc];
 
 		/* YIELD, HALT and a CALL/RETURN that faults go lane by lane */
-		if ((c->kind <= K_LAST_FAST || c->kind == K_CALL || c->kind == K_RET) &&
+		if ((c->kind <= K_LAST_FAST || c->kind == K_CALL || c->kind == K_RET ||
+		     c->kind == K_READ) &&
 		    run_coherent(eng, b, pc, cnt == B ? NULL : (const vi *)b->mask, next))
 			continue;
 		for (int l = 0; l < B; l++)
@@ -561,6 +664,11 @@ int LAVM_EPOCH_NAME(lavm_epoch_setup)(struct lavm_epoch *eng, struct lavm_job *j
 	eng->depth = prog->max_call_depth;
 	eng->blocks = (struct lavm_epoch_block *)(p + code_bytes(prog));
 	eng->nblocks = (job->nvms + B - 1) / B;
+	/* before the first I/O phase, only a program without WRITE reads freely */
+	eng->horizon = DW_INF;
+	for (uint32_t i = 0; i < prog->ninsns; i++)
+		if (prog->insns[i].op == LAVM_OP_WRITE)
+			eng->horizon = 0;
 	for (uint32_t bi = 0; bi < eng->nblocks; bi++)
 		eng->blocks[bi].fr = (float *)(eng->blocks + eng->nblocks) +
 				     (size_t)bi * eng->depth * 4 * B;
@@ -588,6 +696,8 @@ void LAVM_EPOCH_NAME(lavm_epoch_load)(struct lavm_epoch *eng, uint32_t b0, uint3
 			b->ip[l] = 0;
 			b->status[l] = LAVM_HALTED;
 			b->live[l] = 0;
+			b->horizon = eng->horizon;
+			b->wait.epoch = LAVM_EPOCH_NONE;
 			if ((uint32_t)l >= b->count) {	/* padding lane */
 				for (int r = 0; r < NROWS; r++)
 					b->x[r][l] = 0.0f;
@@ -629,86 +739,92 @@ void LAVM_EPOCH_NAME(lavm_epoch_load)(struct lavm_epoch *eng, uint32_t b0, uint3
 	}
 }
 
+/*
+ * After a block has run: the smallest epoch at which one of its lanes waits
+ * at I/O (a READ beyond the horizon, or a WRITE), whether a READ waits then,
+ * and the block's share of the next write horizon.
+ */
+static void block_wait(struct lavm_epoch *eng, struct lavm_epoch_block *b)
+{
+	const struct code *code = eng->code;
+	uint32_t e = LAVM_EPOCH_NONE, h = DW_INF, rd = 0, max = eng->job->max_epochs;
+
+	for (uint32_t l = 0; l < b->count; l++) {
+		const struct code *c;
+		uint32_t ep = b->epochs[l], d;
+
+		if (b->status[l] != LAVM_RUNNING || ep >= max || b->ip[l] >= eng->job->prog->ninsns)
+			continue;
+		c = &code[b->ip[l]];
+		d = c->dw == DW_INF || c->dw > DW_INF - ep ? DW_INF : c->dw + ep;
+		h = d < h ? d : h;
+		if (c->kind != K_READ && c->kind != K_IO)
+			continue;
+		if (ep < e) {
+			e = ep;
+			rd = 0;
+		}
+		if (ep == e && c->kind == K_READ)
+			rd = 1;
+	}
+	b->wait.epoch = e;
+	b->wait.read = rd;
+	b->wait.horizon = h;
+}
+
 void LAVM_EPOCH_NAME(lavm_epoch_run_blocks)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
 {
-	for (uint32_t bi = b0; bi < b1; bi++)
-		run_block(eng, &eng->blocks[bi]);
-}
-
-/* Lanes waiting at a READ/WRITE with budget left. */
-static bool lane_waits(const struct lavm_epoch *eng, const struct lavm_epoch_block *b, int l)
-{
-	const struct code *code = eng->code;
-
-	return (uint32_t)l < b->count && b->status[l] == LAVM_RUNNING &&
-	       b->ip[l] < eng->job->prog->ninsns && code[b->ip[l]].kind == K_IO &&
-	       b->epochs[l] < eng->job->max_epochs;
-}
-
-uint32_t LAVM_EPOCH_NAME(lavm_epoch_min_io)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
-{
-	uint32_t e = LAVM_EPOCH_NONE;
-
 	for (uint32_t bi = b0; bi < b1; bi++) {
 		struct lavm_epoch_block *b = &eng->blocks[bi];
 
-		for (int l = 0; l < B; l++)
-			if (lane_waits(eng, b, l) && b->epochs[l] < e)
-				e = b->epochs[l];
-	}
-	return e;
-}
-
-/* The I/O kernel, part 1: READs of epoch @e see shared memory before its writes. */
-void LAVM_EPOCH_NAME(lavm_epoch_io_reads)(struct lavm_epoch *eng, uint32_t e,
-					  uint32_t b0, uint32_t b1)
-{
-	const struct code *code = eng->code;
-	struct lavm_job *job = eng->job;
-
-	for (uint32_t bi = b0; bi < b1; bi++) {
-		struct lavm_epoch_block *b = &eng->blocks[bi];
-
-		for (int l = 0; l < B; l++) {
-			const struct lavm_insn *in;
-			const struct code *c;
-			uint32_t addr;
-
-			if (!lane_waits(eng, b, l) || b->epochs[l] != e)
-				continue;
-			c = &code[b->ip[l]];
-			if (c->op != LAVM_OP_READ)
-				continue;
-			b->epochs[l]++;
-			in = &job->prog->insns[b->ip[l]];
-			if (!lavm_shared_index(b->x[in->a[1]][l], job->nshared, &addr)) {
-				lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
-			} else {
-				b->x[in->a[0]][l] = job->shared[addr];
-				b->ip[l]++;
-			}
-			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+		if (b->horizon != eng->horizon) {	/* READs may have become runnable */
+			b->horizon = eng->horizon;
+			for (int l = 0; l < B; l++)
+				b->live[l] = lane_live(eng, b, l) ? -1 : 0;
 		}
+		run_block(eng, b);
+		block_wait(eng, b);
 	}
 }
 
-/* The I/O kernel, part 2: WRITEs of epoch @e land in VM index order. */
-void LAVM_EPOCH_NAME(lavm_epoch_io_writes)(struct lavm_epoch *eng, uint32_t e)
+void LAVM_EPOCH_NAME(lavm_epoch_min_io)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+					struct lavm_epoch_wait *w)
 {
+	w->epoch = LAVM_EPOCH_NONE;
+	w->read = 0;
+	w->horizon = DW_INF;
+	for (uint32_t bi = b0; bi < b1; bi++) {
+		const struct lavm_epoch_wait *bw = &eng->blocks[bi].wait;
+
+		if (bw->epoch < w->epoch) {
+			w->epoch = bw->epoch;
+			w->read = bw->read;
+		} else if (bw->epoch == w->epoch) {
+			w->read |= bw->read;
+		}
+		w->horizon = bw->horizon < w->horizon ? bw->horizon : w->horizon;
+	}
+}
+
+/* WRITEs of epoch @e land in VM index order: the highest index wins. */
+static void io_writes(struct lavm_epoch *eng, uint32_t e)
+{
+	const struct code *code = eng->code;
 	struct lavm_job *job = eng->job;
 
 	for (uint32_t bi = 0; bi < eng->nblocks; bi++) {
 		struct lavm_epoch_block *b = &eng->blocks[bi];
 
-		for (int l = 0; l < B; l++) {
+		if (b->wait.epoch != e)
+			continue;
+		for (uint32_t l = 0; l < b->count; l++) {
 			const struct lavm_insn *in;
 			uint32_t addr;
 
-			if (!lane_waits(eng, b, l) || b->epochs[l] != e)
+			if (b->status[l] != LAVM_RUNNING || b->epochs[l] != e ||
+			    b->ip[l] >= job->prog->ninsns || code[b->ip[l]].kind != K_IO)
 				continue;
 			in = &job->prog->insns[b->ip[l]];
-			if (in->op != LAVM_OP_WRITE)
-				continue;
 			b->epochs[l]++;
 			if (!lavm_shared_index(b->x[in->a[0]][l], job->nshared, &addr)) {
 				lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
@@ -719,6 +835,32 @@ void LAVM_EPOCH_NAME(lavm_epoch_io_writes)(struct lavm_epoch *eng, uint32_t e)
 			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
 		}
 	}
+}
+
+/*
+ * The I/O kernel, run by one thread between barriers, with @w merged over
+ * all blocks.  If a READ waits at the smallest waiting epoch e, every WRITE
+ * before e has landed: READs up to e may run (the next run_blocks does them
+ * in place, before the WRITEs of e).  Otherwise the WRITEs of e land now,
+ * and READs up to e + 1 may run.  The static horizon (no VM can write
+ * before its epoch plus its distance to a WRITE) may allow more.
+ */
+bool LAVM_EPOCH_NAME(lavm_epoch_io)(struct lavm_epoch *eng, const struct lavm_epoch_wait *w)
+{
+	uint32_t h = eng->horizon;
+
+	if (w->epoch == LAVM_EPOCH_NONE)
+		return false;
+	if (w->read) {
+		h = w->epoch > h ? w->epoch : h;
+	} else {
+		io_writes(eng, w->epoch);
+		h = w->epoch + 1 > h ? w->epoch + 1 : h;
+	}
+	if (w->horizon != DW_INF && w->horizon > h)
+		h = w->horizon;
+	eng->horizon = h;
+	return true;
 }
 
 uint32_t LAVM_EPOCH_NAME(lavm_epoch_finish)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1)
@@ -758,16 +900,12 @@ uint32_t LAVM_EPOCH_NAME(lavm_epoch_finish)(struct lavm_epoch *eng, uint32_t b0,
 
 uint32_t LAVM_EPOCH_NAME(lavm_epoch_run)(struct lavm_epoch *eng)
 {
-	LAVM_EPOCH_NAME(lavm_epoch_load)(eng, 0, eng->nblocks);
-	for (;;) {
-		uint32_t e;
+	struct lavm_epoch_wait w;
 
+	LAVM_EPOCH_NAME(lavm_epoch_load)(eng, 0, eng->nblocks);
+	do {
 		LAVM_EPOCH_NAME(lavm_epoch_run_blocks)(eng, 0, eng->nblocks);
-		e = LAVM_EPOCH_NAME(lavm_epoch_min_io)(eng, 0, eng->nblocks);
-		if (e == LAVM_EPOCH_NONE)
-			break;
-		LAVM_EPOCH_NAME(lavm_epoch_io_reads)(eng, e, 0, eng->nblocks);
-		LAVM_EPOCH_NAME(lavm_epoch_io_writes)(eng, e);
-	}
+		LAVM_EPOCH_NAME(lavm_epoch_min_io)(eng, 0, eng->nblocks, &w);
+	} while (LAVM_EPOCH_NAME(lavm_epoch_io)(eng, &w));
 	return LAVM_EPOCH_NAME(lavm_epoch_finish)(eng, 0, eng->nblocks);
 }
