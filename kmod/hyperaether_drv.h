@@ -185,6 +185,8 @@ struct ha_fabric {
  * @msgs_sent: messages this VM sent
  * @msgs_received: messages this VM received
  * @denials: operations of this VM refused by a check
+ * @epochs_used: epochs charged to the VM's quota by accel jobs (reserved at
+ *               submit, the unused part given back at completion)
  * @rcu: frees the struct after concurrent RCU lookups are done
  */
 struct ha_vm {
@@ -201,6 +203,7 @@ struct ha_vm {
 	atomic64_t msgs_sent;
 	atomic64_t msgs_received;
 	atomic64_t denials;
+	atomic64_t epochs_used;
 	struct rcu_head rcu;
 };
 
