@@ -227,6 +227,8 @@ struct ha_vmfd {
 	u32 rights;
 };
 
+struct ha_file *ha_file_from(struct file *filp);
+
 int ha_quota_fabric_defaults(struct hyperaether_quota *q);
 int ha_quota_vm_inherit(const struct hyperaether_quota *fabric,
 			struct hyperaether_quota *vm);

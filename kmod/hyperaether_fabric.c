@@ -122,6 +122,7 @@ void ha_fabric_put(struct ha_fabric *fabric)
 {
 	kref_put(&fabric->ref, ha_fabric_release);
 }
+EXPORT_SYMBOL_NS_GPL(ha_fabric_put, HYPERAETHER);
 
 static void ha_vm_release(struct kref *ref)
 {

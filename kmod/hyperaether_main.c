@@ -47,6 +47,12 @@ static const struct file_operations ha_fops = {
 	.llseek		= noop_llseek,
 };
 
+/* The private data of @filp if it is an open /dev/hyperaether, else NULL. */
+struct ha_file *ha_file_from(struct file *filp)
+{
+	return filp->f_op == &ha_fops ? filp->private_data : NULL;
+}
+
 static struct miscdevice ha_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= HYPERAETHER_DEVICE_NAME,
