@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Userspace: libhyperaether, the hyperaether CLI.  Included from ../Makefile.
 
-LIBHA_SRCS := userspace/lib/hyperaether.c
+LIBHA_SRCS := userspace/lib/hyperaether.c userspace/lib/hyperaether_accel.c
 HA_CLI_SRCS := userspace/cli/hyperaether.c
-HA_USER_CFLAGS := $(USER_CFLAGS) -I$(TOP)/userspace/lib
-# The channel helpers sit on liburing (io_uring uring_cmd).
-HA_USER_LDLIBS := -luring
+# The channel helpers sit on liburing (io_uring uring_cmd), the accel
+# wrappers on libdrm (whose drm.h <drm/hyperaether_accel.h> includes).
+HA_DRM_CFLAGS := $(shell pkg-config --cflags libdrm)
+HA_USER_CFLAGS := $(USER_CFLAGS) -I$(TOP)/userspace/lib $(HA_DRM_CFLAGS)
+HA_USER_LDLIBS := -luring -ldrm
 
 USER_BINS += $(BUILD)/bin/hyperaether $(BUILD)/bin/hyperaether-static \
 	     $(BUILD)/lib/libhyperaether.a $(BUILD)/lib/pkgconfig/libhyperaether.pc
@@ -19,10 +21,11 @@ $(BUILD)/lib/pkgconfig/libhyperaether.pc: userspace/lib/libhyperaether.pc.in uap
 		-e 's/^#define HYPERAETHER_API_MINOR[[:space:]]*\([0-9]*\).*/\1/p' \
 		uapi/linux/hyperaether.h | paste -sd.)|" $< > $@
 
-$(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/linux/*.h)
+$(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/linux/*.h uapi/drm/*.h)
 	@mkdir -p $(BUILD)/obj/lib $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) -fPIC -c -o $(BUILD)/obj/lib/hyperaether.o userspace/lib/hyperaether.c
-	$(AR) rcs $@ $(BUILD)/obj/lib/hyperaether.o
+	rm -f $@
+	for f in $(LIBHA_SRCS); do o=$(BUILD)/obj/lib/$$(basename $$f .c).o; \
+		$(CC) $(HA_USER_CFLAGS) -fPIC -c -o $$o $$f && $(AR) rcs $@ $$o || exit 1; done
 
 $(BUILD)/bin/hyperaether: $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a
 	@mkdir -p $(dir $@)

@@ -38,6 +38,7 @@ want=(
 	"/lib/modules/$KVER/updates/hyperaether.ko"
 	$P/include/linux/hyperaether.h
 	$P/include/hyperaether.h
+	$P/include/hyperaether_accel.h
 	$P/lib/libhyperaether.so.1
 	$P/lib/libhyperaether.so
 	$P/lib/libhyperaether.a
@@ -162,6 +163,31 @@ t prog-runs env LD_LIBRARY_PATH="$lib" ./prog
 t prog-uses-installed-lib bash -c "LD_LIBRARY_PATH='$lib' ldd ./prog | grep -qF '$lib/libhyperaether.so.1'"
 t prog-static-builds $CC -std=c11 -Wall -Werror -static $cflags -o prog-static prog.c $slibs
 t prog-static-runs ./prog-static
+# The accel API: <hyperaether_accel.h> reaches libdrm's drm.h through the
+# Cflags pkg-config adds for libdrm (Requires.private); /dev/null is no
+# accel device.  libdrm lives outside DESTDIR, so its flags are asked for
+# without the sysroot that pkg-config would prefix them with here.
+acflags="$cflags $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags libdrm)"
+cat > accel.c <<'EOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <hyperaether_accel.h>
+
+int main(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	int ret = ha_accel_check(fd);
+
+	close(fd);
+	return ret == -ENODEV && DRM_HYPERAETHER_API_VERSION == 1 ? 0 : 1;
+}
+EOF
+t accel-prog-builds $CC -std=c11 -Wall -Wextra -Werror $acflags -o accel accel.c $libs
+t accel-prog-runs env LD_LIBRARY_PATH="$lib" ./accel
+t accel-prog-static-builds $CC -std=c11 -Wall -Werror -static $acflags -o accel-static accel.c $slibs
+t accel-prog-static-runs ./accel-static
 if command -v c++ > /dev/null; then
 	t header-cxx bash -c "printf '#include <hyperaether.h>\nint main() { return ha_get_info(-1, nullptr) == 0; }\n' | \
 		c++ -x c++ -std=c++17 -Wall -Werror $cflags -o prog-cxx - $libs"

@@ -93,6 +93,7 @@ $(foreach m,$(HA_INST_MODULES),$(MODULEDIR)/$(m).ko)
 $(addprefix $(INCLUDEDIR)/linux/,$(notdir $(HA_UAPI_LINUX)))
 $(addprefix $(INCLUDEDIR)/drm/,$(notdir $(HA_UAPI_DRM)))
 $(INCLUDEDIR)/hyperaether.h
+$(INCLUDEDIR)/hyperaether_accel.h
 $(LIBDIR)/$(HA_SONAME)
 $(LIBDIR)/libhyperaether.so
 $(LIBDIR)/libhyperaether.a
@@ -140,7 +141,7 @@ endif
 	install -m 0644 $(HA_UAPI_LINUX) $(DESTDIR)$(INCLUDEDIR)/linux/
 	$(if $(HA_UAPI_DRM),install -d $(DESTDIR)$(INCLUDEDIR)/drm && \
 		install -m 0644 $(HA_UAPI_DRM) $(DESTDIR)$(INCLUDEDIR)/drm/)
-	install -m 0644 userspace/lib/hyperaether.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 userspace/lib/hyperaether.h userspace/lib/hyperaether_accel.h $(DESTDIR)$(INCLUDEDIR)/
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0755 $(HA_SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(HA_SONAME) $(DESTDIR)$(LIBDIR)/libhyperaether.so
