@@ -16,6 +16,66 @@
 #include "hyperaether_drv.h"
 #include "hyperaether_trace.h"
 
+static_assert(sizeof(struct ha_slot) == 128);
+static_assert(offsetof(struct ha_slot, data) == sizeof(struct hyperaether_msg_hdr));
+
+/* Bytes of @s that carry meaning: header and inline payload, or pointer. */
+static size_t ha_slot_bytes(const struct ha_slot *s)
+{
+	if (s->hdr.len > HA_MSG_INLINE)
+		return offsetofend(struct ha_slot, payload);
+	return offsetof(struct ha_slot, data) + s->hdr.len;
+}
+
+static void ha_slot_copy(struct ha_slot *dst, const struct ha_slot *src)
+{
+	memcpy(dst, src, ha_slot_bytes(src));
+}
+
+/* Frees an out-of-line payload; the slot is empty afterwards. */
+void ha_slot_release(struct ha_slot *s)
+{
+	if (s->hdr.len > HA_MSG_INLINE)
+		kfree(s->payload);
+	s->hdr.len = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ha_slot_release);
+
+/* Copies a sender's payload in; -EFAULT or -ENOMEM leave @s empty. */
+static int ha_slot_fill(struct ha_slot *s, u32 src, const void __user *data,
+			u32 len)
+{
+	void *buf = s->data;
+
+	s->hdr.src = src;
+	s->hdr.len = len;
+	s->hdr.seq = 0;
+	if (len > HA_MSG_INLINE) {
+		buf = kmalloc(len, GFP_KERNEL_ACCOUNT);
+		if (!buf) {
+			s->hdr.len = 0;
+			return -ENOMEM;
+		}
+		s->payload = buf;
+	}
+	if (copy_from_user(buf, data, len)) {
+		ha_slot_release(s);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* Header and payload, contiguous in userspace. */
+static int ha_slot_to_user(void __user *buf, const struct ha_slot *s)
+{
+	if (s->hdr.len <= HA_MSG_INLINE)
+		return copy_to_user(buf, s, sizeof(s->hdr) + s->hdr.len) ? -EFAULT : 0;
+	if (copy_to_user(buf, &s->hdr, sizeof(s->hdr)) ||
+	    copy_to_user(buf + sizeof(s->hdr), s->payload, s->hdr.len))
+		return -EFAULT;
+	return 0;
+}
+
 int ha_inbox_init(struct ha_inbox *ib, u32 depth)
 {
 	spin_lock_init(&ib->lock);
@@ -25,7 +85,8 @@ int ha_inbox_init(struct ha_inbox *ib, u32 depth)
 	ib->head = 0;
 	ib->count = 0;
 	ib->dead = false;
-	ib->ring = kvcalloc(depth + 1, sizeof(*ib->ring), GFP_KERNEL_ACCOUNT);
+	/* Only queued slots are ever read: no need to zero them. */
+	ib->ring = kvmalloc_array(depth + 1, sizeof(*ib->ring), GFP_KERNEL_ACCOUNT);
 	return ib->ring ? 0 : -ENOMEM;
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_inbox_init);
@@ -39,8 +100,7 @@ static u32 ha_inbox_slot(const struct ha_inbox *ib, u32 i)
 void ha_inbox_fini(struct ha_inbox *ib)
 {
 	while (ib->count) {
-		kfree(ib->ring[ib->head]);
-		ib->ring[ib->head] = NULL;
+		ha_slot_release(&ib->ring[ib->head]);
 		ib->head = ha_inbox_slot(ib, 1);
 		ib->count--;
 	}
@@ -49,53 +109,62 @@ void ha_inbox_fini(struct ha_inbox *ib)
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_inbox_fini);
 
-/* Caller holds ib->lock.  Takes ownership of @msg on success. */
-int ha_inbox_push(struct ha_inbox *ib, struct ha_msg *msg)
+/*
+ * Caller holds ib->lock.  Queues a copy of @msg with sequence number @seq;
+ * on success the inbox owns an out-of-line payload.
+ */
+int ha_inbox_push(struct ha_inbox *ib, const struct ha_slot *msg, u64 seq)
 {
+	struct ha_slot *slot;
+
 	lockdep_assert_held(&ib->lock);
 	if (ib->dead)
 		return -ENOENT;
 	if (ib->count >= ib->depth)
 		return -EAGAIN;
-	ib->ring[ha_inbox_slot(ib, ib->count)] = msg;
+	slot = &ib->ring[ha_inbox_slot(ib, ib->count)];
+	ha_slot_copy(slot, msg);
+	slot->hdr.seq = seq;
 	ib->count++;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_inbox_push);
 
 /*
- * Caller holds ib->lock.  Returns the oldest message if it fits in @max_len
- * bytes (header included), NULL if the inbox is empty, or
- * ERR_PTR(-EMSGSIZE) with *@need set if it does not fit (it stays queued).
+ * Caller holds ib->lock.  Moves the oldest message to @msg if it fits in
+ * @max_len bytes (header included) and returns 1; returns 0 if the inbox
+ * is empty, or -EMSGSIZE with *@need set if it does not fit (it stays
+ * queued).
  */
-struct ha_msg *ha_inbox_pop(struct ha_inbox *ib, u32 max_len, u32 *need)
+int ha_inbox_pop(struct ha_inbox *ib, u32 max_len, u32 *need,
+		 struct ha_slot *msg)
 {
-	struct ha_msg *msg;
+	struct ha_slot *slot;
 	u32 size;
 
 	lockdep_assert_held(&ib->lock);
 	if (!ib->count)
-		return NULL;
-	msg = ib->ring[ib->head];
-	size = sizeof(msg->hdr) + msg->hdr.len;
+		return 0;
+	slot = &ib->ring[ib->head];
+	size = sizeof(slot->hdr) + slot->hdr.len;
 	if (size > max_len) {
 		*need = size;
-		return ERR_PTR(-EMSGSIZE);
+		return -EMSGSIZE;
 	}
-	ib->ring[ib->head] = NULL;
+	ha_slot_copy(msg, slot);
 	ib->head = ha_inbox_slot(ib, 1);
 	ib->count--;
-	return msg;
+	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_inbox_pop);
 
 /* Caller holds ib->lock: put a just-popped message back at the head. */
-void ha_inbox_unpop(struct ha_inbox *ib, struct ha_msg *msg)
+void ha_inbox_unpop(struct ha_inbox *ib, const struct ha_slot *msg)
 {
 	lockdep_assert_held(&ib->lock);
 	/* The spare slot guarantees room even if senders refilled the ring. */
 	ib->head = (ib->head + ib->depth) % (ib->depth + 1);
-	ib->ring[ib->head] = msg;
+	ha_slot_copy(&ib->ring[ib->head], msg);
 	ib->count++;
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_inbox_unpop);
@@ -151,61 +220,198 @@ void ha_inbox_kill(struct ha_inbox *ib)
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_inbox_kill);
 
-int ha_chan_send(struct ha_vm *src, u32 dst_id, const void __user *data, u32 len)
+/*
+ * Queue @n staged messages from @src in @dst's inbox under one lock, with
+ * one wakeup.  Returns how many went (the caller still owns the rest), or
+ * -ENOENT if @dst died; 0 means the inbox was full.
+ */
+static int ha_chan_deliver(struct ha_vm *src, struct ha_vm *dst,
+			   struct ha_slot *staged, u32 n)
 {
 	struct ha_fabric *fabric = src->fabric;
+	struct ha_inbox *ib = &dst->inbox;
+	u32 i, k;
+	u64 seq;
+
+	spin_lock(&ib->lock);
+	if (ib->dead) {
+		spin_unlock(&ib->lock);
+		return -ENOENT;
+	}
+	k = min(n, ib->depth - ib->count);
+	/* seq is taken under the lock so that it orders like the queue. */
+	seq = atomic64_add_return(k, &fabric->seq) - k;
+	for (i = 0; i < k; i++) {
+		ha_inbox_push(ib, &staged[i], seq + 1 + i);
+		ha_inbox_kick_parked(ib);
+	}
+	spin_unlock(&ib->lock);
+	if (!k)
+		return 0;
+
+	/* Pairs with the barrier in the waiter's prepare_to_wait(). */
+	if (wq_has_sleeper(&ib->wq))
+		wake_up_interruptible_poll(&ib->wq, EPOLLIN | EPOLLRDNORM);
+	atomic64_add(k, &src->msgs_sent);
+	for (i = 0; i < k; i++)
+		trace_ha_msg_send(fabric->id, src->id, dst->id, staged[i].hdr.len);
+	return k;
+}
+
+/* Messages one send call stages before it delivers them. */
+#define HA_SEND_CHUNK	64
+
+/**
+ * struct ha_send - a send call in progress
+ * @src: the sending VM
+ * @dst: destination of the staged messages (referenced), or NULL
+ * @staged: payloads copied in, not yet queued
+ * @n: entries of @staged in use
+ * @chunk: capacity of @staged
+ * @sent: messages queued so far
+ *
+ * Consecutive messages to one VM are staged (one cap check, no lock) and
+ * then queued together (one inbox lock, one wakeup).
+ */
+struct ha_send {
+	struct ha_vm *src;
 	struct ha_vm *dst;
-	struct ha_msg *msg;
+	struct ha_slot *staged;
+	u32 n;
+	u32 chunk;
+	u32 sent;
+};
+
+/* Queue what is staged and end the run; the first failure wins. */
+static int ha_send_flush(struct ha_send *s)
+{
+	int ret = 0, k = 0;
+	u32 i;
+
+	if (s->n) {
+		k = ha_chan_deliver(s->src, s->dst, s->staged, s->n);
+		if (k < 0)
+			ret = k;
+		else if ((u32)k < s->n)
+			ret = -EAGAIN;
+		k = max(k, 0);
+		s->sent += k;
+		for (i = k; i < s->n; i++)
+			ha_slot_release(&s->staged[i]);
+		s->n = 0;
+	}
+	if (s->dst) {
+		ha_vm_put(s->dst);
+		s->dst = NULL;
+	}
+	return ret;
+}
+
+/* Check and stage one message; errors in the order of a single send. */
+static int ha_send_stage(struct ha_send *s, u32 dst_id, const void __user *data,
+			 u32 len)
+{
+	struct ha_fabric *fabric = s->src->fabric;
 	int ret;
+
+	if (len > HYPERAETHER_MSG_MAX)
+		return -EMSGSIZE;
+	if (s->dst && (s->dst->id != dst_id || s->n == s->chunk)) {
+		ret = ha_send_flush(s);
+		if (ret)
+			return ret;
+	}
+	if (!s->dst) {
+		s->dst = ha_vm_get(fabric, dst_id);
+		if (!s->dst)
+			return -ENOENT;
+		/* Checked once per run: the run is queued at one instant. */
+		if (!ha_cap_may_send(&fabric->caps, s->src->id, dst_id)) {
+			atomic64_inc(&s->src->denials);
+			trace_ha_cap_deny(fabric->id, s->src->id, dst_id, "send");
+			return -EACCES;
+		}
+	}
+	ret = ha_slot_fill(&s->staged[s->n], s->src->id, data, len);
+	if (!ret)
+		s->n++;
+	return ret;
+}
+
+/* Queue what was staged before a failure; report the earliest failure. */
+static int ha_send_finish(struct ha_send *s, int ret)
+{
+	int flush = ha_send_flush(s);
+
+	return flush ? flush : ret;
+}
+
+int ha_chan_send(struct ha_vm *src, u32 dst_id, const void __user *data, u32 len)
+{
+	struct ha_slot slot;
+	struct ha_send s = { .src = src, .staged = &slot, .chunk = 1 };
 
 	if (READ_ONCE(src->dead))
 		return -ENODEV;
-	if (len > HYPERAETHER_MSG_MAX)
-		return -EMSGSIZE;
+	return ha_send_finish(&s, ha_send_stage(&s, dst_id, data, len));
+}
 
-	dst = ha_vm_get(fabric, dst_id);
-	if (!dst)
-		return -ENOENT;
+/**
+ * ha_chan_send_batch - send messages in order, stopping at the first failure
+ * @src: the sending VM
+ * @umsgs: user array of @count message descriptors
+ * @count: at most %HYPERAETHER_MSG_BATCH_MAX
+ * @sent: Out: how many were queued, each exactly once
+ *
+ * Shared by MSG_SEND_BATCH and the SEND_BATCH uring_cmd.  Each message is
+ * checked as a single send would check it; the messages before a failing
+ * one are queued, none after it.
+ *
+ * Return: 0 if all were sent, else the error of the first that was not.
+ */
+int ha_chan_send_batch(struct ha_vm *src,
+		       const struct hyperaether_msg __user *umsgs, u32 count,
+		       u32 *sent)
+{
+	struct ha_send s = { .src = src };
+	struct hyperaether_msg *descs;
+	u32 i, j, n, got;
+	size_t left;
+	int ret = 0;
 
-	if (!ha_cap_may_send(&fabric->caps, src->id, dst_id)) {
-		atomic64_inc(&src->denials);
-		trace_ha_cap_deny(fabric->id, src->id, dst_id, "send");
-		ret = -EACCES;
-		goto out_put;
+	*sent = 0;
+	if (READ_ONCE(src->dead))
+		return -ENODEV;
+	if (!count)
+		return 0;
+
+	/* One allocation per call: a chunk of descriptors and of slots. */
+	s.chunk = min(count, HA_SEND_CHUNK);
+	descs = kmalloc_array(s.chunk, sizeof(*descs) + sizeof(*s.staged),
+			      GFP_KERNEL);
+	if (!descs)
+		return -ENOMEM;
+	s.staged = (struct ha_slot *)(descs + s.chunk);
+
+	for (i = 0; i < count && !ret; i += n) {
+		n = min(count - i, s.chunk);
+		left = copy_from_user(descs, umsgs + i, n * sizeof(*descs));
+		/* A fault in the array fails the first descriptor it cut. */
+		got = n - DIV_ROUND_UP(left, sizeof(*descs));
+		for (j = 0; j < got && !ret; j++) {
+			if (descs[j].flags || descs[j].pad)
+				ret = -EINVAL;
+			else
+				ret = ha_send_stage(&s, descs[j].dst,
+						    u64_to_user_ptr(descs[j].data),
+						    descs[j].len);
+		}
+		if (!ret && got < n)
+			ret = -EFAULT;
 	}
-
-	msg = kmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto out_put;
-	}
-	if (copy_from_user(msg->data, data, len)) {
-		ret = -EFAULT;
-		goto out_free;
-	}
-	msg->hdr.src = src->id;
-	msg->hdr.len = len;
-
-	spin_lock(&dst->inbox.lock);
-	/* seq is taken under the lock so that it orders like the queue. */
-	msg->hdr.seq = atomic64_inc_return(&fabric->seq);
-	ret = ha_inbox_push(&dst->inbox, msg);
-	if (!ret)
-		ha_inbox_kick_parked(&dst->inbox);
-	spin_unlock(&dst->inbox.lock);
-	if (ret)
-		goto out_free;
-
-	wake_up_interruptible_poll(&dst->inbox.wq, EPOLLIN | EPOLLRDNORM);
-	atomic64_inc(&src->msgs_sent);
-	trace_ha_msg_send(fabric->id, src->id, dst_id, len);
-	ha_vm_put(dst);
-	return 0;
-
-out_free:
-	kfree(msg);
-out_put:
-	ha_vm_put(dst);
+	ret = ha_send_finish(&s, ret);
+	*sent = s.sent;
+	kfree(descs);
 	return ret;
 }
 
@@ -217,37 +423,32 @@ out_put:
 static int ha_chan_try_recv(struct ha_vm *vm, void __user *buf, u32 *len)
 {
 	struct ha_inbox *ib = &vm->inbox;
-	struct ha_msg *msg;
+	struct ha_slot msg;
 	u32 need = 0, size;
+	int ret;
 
 	spin_lock(&ib->lock);
-	if (ib->dead) {
-		spin_unlock(&ib->lock);
-		return -ENODEV;
-	}
-	msg = ha_inbox_pop(ib, *len, &need);
+	ret = ib->dead ? -ENODEV : ha_inbox_pop(ib, *len, &need, &msg);
 	spin_unlock(&ib->lock);
-	if (!msg)
-		return -EAGAIN;
-	if (IS_ERR(msg)) {
+	if (ret == -EMSGSIZE)
 		*len = need;
-		return PTR_ERR(msg);
-	}
+	if (ret <= 0)
+		return ret ?: -EAGAIN;
 
-	size = sizeof(msg->hdr) + msg->hdr.len;
-	if (copy_to_user(buf, msg, size)) {
+	if (ha_slot_to_user(buf, &msg)) {
 		spin_lock(&ib->lock);
 		if (!ib->dead) {
-			ha_inbox_unpop(ib, msg);
-			msg = NULL;
+			ha_inbox_unpop(ib, &msg);
+			msg.hdr.len = 0;	/* the inbox owns it again */
 		}
 		spin_unlock(&ib->lock);
-		kfree(msg);
+		ha_slot_release(&msg);
 		return -EFAULT;
 	}
+	size = sizeof(msg.hdr) + msg.hdr.len;
 	atomic64_inc(&vm->msgs_received);
-	trace_ha_msg_recv(vm->fabric->id, msg->hdr.src, vm->id, msg->hdr.len);
-	kfree(msg);
+	trace_ha_msg_recv(vm->fabric->id, msg.hdr.src, vm->id, msg.hdr.len);
+	ha_slot_release(&msg);
 	*len = size;
 	return size;
 }
@@ -332,6 +533,32 @@ static void ha_uring_cancel(struct ha_vm *vm, struct io_uring_cmd *cmd,
 		io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
 }
 
+/*
+ * SEND_BATCH: @addr points at a struct hyperaether_msg_batch of @len bytes
+ * (size-versioned like the ioctl argument); @sent is written back.
+ */
+static int ha_uring_send_batch(struct ha_vm *vm, u64 addr, u32 len)
+{
+	struct hyperaether_msg_batch __user *ubatch = u64_to_user_ptr(addr);
+	struct hyperaether_msg_batch batch;
+	u32 sent;
+	int ret;
+
+	if (len < HYPERAETHER_MSG_BATCH_SIZE_VER0 || len > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(&batch, sizeof(batch), ubatch, len);
+	if (ret)
+		return ret;
+	if (batch.flags || batch.pad || batch.count > HYPERAETHER_MSG_BATCH_MAX)
+		return -EINVAL;
+	ret = ha_chan_send_batch(vm, u64_to_user_ptr(batch.msgs), batch.count,
+				 &sent);
+	/* Written even on error: the caller learns how many went. */
+	if (put_user(sent, &ubatch->sent))
+		return -EFAULT;
+	return ret;
+}
+
 int ha_chan_uring_cmd(struct ha_vmfd *vmfd, struct io_uring_cmd *cmd,
 		      unsigned int issue_flags)
 {
@@ -365,6 +592,14 @@ int ha_chan_uring_cmd(struct ha_vmfd *vmfd, struct io_uring_cmd *cmd,
 			ret = -EPERM;
 		else
 			ret = ha_chan_send(vm, dst, u64_to_user_ptr(addr), len);
+		break;
+	case HYPERAETHER_URING_CMD_SEND_BATCH:
+		if (dst)
+			ret = -EINVAL;
+		else if (!(rights & HYPERAETHER_VMFD_SEND))
+			ret = -EPERM;
+		else
+			ret = ha_uring_send_batch(vm, addr, len);
 		break;
 	case HYPERAETHER_URING_CMD_RECV:
 		if (dst) {

@@ -36,7 +36,6 @@ struct poll_table_struct;
 #define HA_DEFAULT_MEM_BYTES	(64ULL << 20)
 #define HA_DEFAULT_EPOCHS	1000000ULL
 #define HA_MAX_FABRIC_MEM	BIT_ULL(40)
-#define HA_MSG_BATCH_MAX	1024
 
 /* ---------------------------------------------------------------- caps */
 
@@ -86,21 +85,37 @@ static inline bool ha_cap_may_send(const struct ha_cap_matrix *m, u32 src,
 
 /* -------------------------------------------------------------- inbox */
 
+/* Payload bytes a message keeps inside its inbox slot (no allocation). */
+#define HA_MSG_INLINE		112
+
 /**
- * struct ha_msg - one queued message
+ * struct ha_slot - one message, in an inbox or staged by a sender
  * @hdr: what the receiver gets before the payload
- * @data: payload, @hdr.len bytes
+ * @data: the payload when @hdr.len <= %HA_MSG_INLINE
+ * @payload: otherwise, a kmalloc()ed copy owned by whoever holds the slot
  */
-struct ha_msg {
+struct ha_slot {
 	struct hyperaether_msg_hdr hdr;
-	u8 data[];
+	union {
+		u8 data[HA_MSG_INLINE];
+		u8 *payload;
+	};
 };
+
+static inline const void *ha_slot_payload(const struct ha_slot *s)
+{
+	return s->hdr.len > HA_MSG_INLINE ? s->payload : s->data;
+}
+
+void ha_slot_release(struct ha_slot *s);
 
 /**
  * struct ha_inbox - a VM's bounded queue of incoming messages
  * @lock: protects @ring, @head, @count, @parked and @dead
- * @ring: @depth + 1 slots: senders may fill @depth, the spare one lets a
- *        receiver whose copy to userspace faulted put its message back
+ * @ring: @depth + 1 slots, allocated with the VM so that a send allocates
+ *        nothing for payloads up to %HA_MSG_INLINE bytes; senders may fill
+ *        @depth, the spare one lets a receiver whose copy to userspace
+ *        faulted put its message back
  * @depth: messages senders may queue
  * @head: index of the oldest message
  * @count: messages queued
@@ -110,7 +125,7 @@ struct ha_msg {
  */
 struct ha_inbox {
 	spinlock_t lock; /* protects ring, head, count, parked, dead */
-	struct ha_msg **ring;
+	struct ha_slot *ring;
 	u32 depth;
 	u32 head;
 	u32 count;
@@ -121,9 +136,10 @@ struct ha_inbox {
 
 int ha_inbox_init(struct ha_inbox *ib, u32 depth);
 void ha_inbox_fini(struct ha_inbox *ib);
-int ha_inbox_push(struct ha_inbox *ib, struct ha_msg *msg);
-struct ha_msg *ha_inbox_pop(struct ha_inbox *ib, u32 max_len, u32 *need);
-void ha_inbox_unpop(struct ha_inbox *ib, struct ha_msg *msg);
+int ha_inbox_push(struct ha_inbox *ib, const struct ha_slot *msg, u64 seq);
+int ha_inbox_pop(struct ha_inbox *ib, u32 max_len, u32 *need,
+		 struct ha_slot *msg);
+void ha_inbox_unpop(struct ha_inbox *ib, const struct ha_slot *msg);
 void ha_inbox_kill(struct ha_inbox *ib);
 
 /* ------------------------------------------------------------ objects */
@@ -249,6 +265,9 @@ int ha_vmfd_create(struct ha_vm *vm, u32 rights, u32 flags);
 struct ha_vmfd *ha_vmfd_from_file(struct file *filp);
 
 int ha_chan_send(struct ha_vm *src, u32 dst, const void __user *data, u32 len);
+int ha_chan_send_batch(struct ha_vm *src,
+		       const struct hyperaether_msg __user *msgs, u32 count,
+		       u32 *sent);
 int ha_chan_recv(struct ha_vm *vm, void __user *buf, u32 *len, bool nonblock);
 __poll_t ha_chan_poll(struct ha_vm *vm, struct file *filp,
 		      struct poll_table_struct *wait);

@@ -22,7 +22,8 @@
 
 #define HA_FEATURES	(HYPERAETHER_FEAT_INFO | HYPERAETHER_FEAT_FABRIC | \
 			 HYPERAETHER_FEAT_MEMORY | HYPERAETHER_FEAT_CHANNELS | \
-			 HYPERAETHER_FEAT_URING_CMD)
+			 HYPERAETHER_FEAT_URING_CMD | \
+			 HYPERAETHER_FEAT_URING_SEND_BATCH)
 
 int ha_info_query(struct hyperaether_info *info)
 {
@@ -430,36 +431,20 @@ static int ha_ioctl_msg_send(struct file *filp, void *data)
 static int ha_ioctl_msg_send_batch(struct file *filp, void *data)
 {
 	struct hyperaether_msg_batch *args = data;
-	struct hyperaether_msg __user *umsgs = u64_to_user_ptr(args->msgs);
-	struct hyperaether_msg msg;
 	struct ha_vm *self;
-	u32 i;
 	int ret;
 
 	if (args->flags || args->pad)
 		return -EINVAL;
 	args->sent = 0;
-	if (args->count > HA_MSG_BATCH_MAX)
+	if (args->count > HYPERAETHER_MSG_BATCH_MAX)
 		return -EINVAL;
 	ret = ha_vmfd_check(filp, HYPERAETHER_VMFD_SEND, &self);
 	if (ret)
 		return ret;
-
-	for (i = 0; i < args->count; i++) {
-		if (copy_from_user(&msg, &umsgs[i], sizeof(msg))) {
-			ret = -EFAULT;
-			break;
-		}
-		ret = ha_msg_check(&msg);
-		if (!ret)
-			ret = ha_chan_send(self, msg.dst, u64_to_user_ptr(msg.data),
-					   msg.len);
-		if (ret)
-			break;
-	}
-	/* Copied out even on error: the caller learns how many went. */
-	args->sent = i;
-	return ret;
+	/* args->sent is copied out even on error: how many went. */
+	return ha_chan_send_batch(self, u64_to_user_ptr(args->msgs), args->count,
+				  &args->sent);
 }
 
 static int ha_ioctl_msg_recv(struct file *filp, void *data)

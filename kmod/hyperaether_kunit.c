@@ -213,42 +213,36 @@ static void ha_test_cap_bounds(struct kunit *test)
 
 /* ---------------------------------------------------------- inboxes */
 
-static struct ha_msg *ha_test_msg(struct kunit *test, u64 seq, u32 len)
+static void ha_test_msg(struct ha_slot *msg, u32 len)
 {
-	struct ha_msg *msg = kzalloc(struct_size(msg, data, len), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, msg);
-	msg->hdr.seq = seq;
+	memset(msg, 0, sizeof(*msg));
 	msg->hdr.len = len;
-	return msg;
 }
 
 static u64 ha_test_pop_seq(struct kunit *test, struct ha_inbox *ib)
 {
-	struct ha_msg *msg;
+	struct ha_slot msg;
 	u32 need = 0;
-	u64 seq;
+	int ret;
 
 	spin_lock(&ib->lock);
-	msg = ha_inbox_pop(ib, U32_MAX, &need);
+	ret = ha_inbox_pop(ib, U32_MAX, &need, &msg);
 	spin_unlock(&ib->lock);
-	if (IS_ERR_OR_NULL(msg))
+	if (ret <= 0)
 		return 0;
-	seq = msg->hdr.seq;
-	kfree(msg);
-	return seq;
+	ha_slot_release(&msg);
+	return msg.hdr.seq;
 }
 
 static int ha_test_push(struct kunit *test, struct ha_inbox *ib, u64 seq)
 {
-	struct ha_msg *msg = ha_test_msg(test, seq, 8);
+	struct ha_slot msg;
 	int ret;
 
+	ha_test_msg(&msg, 8);
 	spin_lock(&ib->lock);
-	ret = ha_inbox_push(ib, msg);
+	ret = ha_inbox_push(ib, &msg, seq);
 	spin_unlock(&ib->lock);
-	if (ret)
-		kfree(msg);
 	return ret;
 }
 
@@ -291,16 +285,15 @@ static void ha_test_inbox_wraparound(struct kunit *test)
 static void ha_test_inbox_too_small_keeps(struct kunit *test)
 {
 	struct ha_inbox ib;
-	struct ha_msg *msg;
+	struct ha_slot msg;
 	u32 need = 0;
 
 	KUNIT_ASSERT_EQ(test, ha_inbox_init(&ib, 4), 0);
-	msg = ha_test_msg(test, 7, 100);
+	ha_test_msg(&msg, 100);
 	spin_lock(&ib.lock);
-	KUNIT_EXPECT_EQ(test, ha_inbox_push(&ib, msg), 0);
-	msg = ha_inbox_pop(&ib, 115, &need);
+	KUNIT_EXPECT_EQ(test, ha_inbox_push(&ib, &msg, 7), 0);
+	KUNIT_EXPECT_EQ(test, ha_inbox_pop(&ib, 115, &need, &msg), -EMSGSIZE);
 	spin_unlock(&ib.lock);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(msg), -EMSGSIZE);
 	/* 16-byte header + 100 bytes of payload. */
 	KUNIT_EXPECT_EQ(test, need, 116);
 	KUNIT_EXPECT_EQ(test, ib.count, 1);
@@ -311,25 +304,64 @@ static void ha_test_inbox_too_small_keeps(struct kunit *test)
 static void ha_test_inbox_unpop_when_refilled(struct kunit *test)
 {
 	struct ha_inbox ib;
-	struct ha_msg *msg;
+	struct ha_slot msg;
 	u32 need;
 
 	KUNIT_ASSERT_EQ(test, ha_inbox_init(&ib, 2), 0);
 	ha_test_push(test, &ib, 1);
 	ha_test_push(test, &ib, 2);
 	spin_lock(&ib.lock);
-	msg = ha_inbox_pop(&ib, U32_MAX, &need);
+	KUNIT_ASSERT_EQ(test, ha_inbox_pop(&ib, U32_MAX, &need, &msg), 1);
 	spin_unlock(&ib.lock);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(msg));
 	/* A sender fills the ring again before the receiver puts 1 back. */
 	KUNIT_EXPECT_EQ(test, ha_test_push(test, &ib, 3), 0);
 	spin_lock(&ib.lock);
-	ha_inbox_unpop(&ib, msg);
+	ha_inbox_unpop(&ib, &msg);
 	spin_unlock(&ib.lock);
 	KUNIT_EXPECT_EQ(test, ib.count, 3);
 	KUNIT_EXPECT_EQ(test, ha_test_pop_seq(test, &ib), 1);
 	KUNIT_EXPECT_EQ(test, ha_test_pop_seq(test, &ib), 2);
 	KUNIT_EXPECT_EQ(test, ha_test_pop_seq(test, &ib), 3);
+	ha_inbox_fini(&ib);
+}
+
+/*
+ * Payloads up to HA_MSG_INLINE live in the slot; longer ones are owned by
+ * whoever holds the slot, and the inbox frees what is still queued.
+ */
+static void ha_test_inbox_inline_and_out_of_line(struct kunit *test)
+{
+	struct ha_inbox ib;
+	struct ha_slot msg;
+	u32 need;
+	u8 *big;
+
+	KUNIT_ASSERT_EQ(test, ha_inbox_init(&ib, 4), 0);
+	ha_test_msg(&msg, HA_MSG_INLINE);
+	memset(msg.data, 0xab, HA_MSG_INLINE);
+	spin_lock(&ib.lock);
+	KUNIT_EXPECT_EQ(test, ha_inbox_push(&ib, &msg, 1), 0);
+	spin_unlock(&ib.lock);
+
+	big = kmalloc(HA_MSG_INLINE + 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	memset(big, 0xcd, HA_MSG_INLINE + 1);
+	ha_test_msg(&msg, HA_MSG_INLINE + 1);
+	msg.payload = big;
+	spin_lock(&ib.lock);
+	KUNIT_EXPECT_EQ(test, ha_inbox_push(&ib, &msg, 2), 0);
+	spin_unlock(&ib.lock);
+
+	memset(&msg, 0, sizeof(msg));
+	spin_lock(&ib.lock);
+	KUNIT_EXPECT_EQ(test, ha_inbox_pop(&ib, U32_MAX, &need, &msg), 1);
+	spin_unlock(&ib.lock);
+	KUNIT_EXPECT_EQ(test, msg.hdr.seq, 1);
+	KUNIT_EXPECT_EQ(test, msg.data[HA_MSG_INLINE - 1], 0xab);
+	KUNIT_EXPECT_PTR_EQ(test, ha_slot_payload(&msg), (const void *)msg.data);
+	ha_slot_release(&msg);
+	/* The out-of-line one stays queued: ha_inbox_fini() frees it. */
+	KUNIT_EXPECT_EQ(test, ib.count, 1);
 	ha_inbox_fini(&ib);
 }
 
@@ -424,6 +456,7 @@ static struct kunit_case ha_fabric_cases[] = {
 	KUNIT_CASE(ha_test_inbox_fifo_and_full),
 	KUNIT_CASE(ha_test_inbox_wraparound),
 	KUNIT_CASE(ha_test_inbox_too_small_keeps),
+	KUNIT_CASE(ha_test_inbox_inline_and_out_of_line),
 	KUNIT_CASE(ha_test_inbox_unpop_when_refilled),
 	KUNIT_CASE(ha_test_inbox_dead),
 	KUNIT_CASE(ha_test_quota_defaults),

@@ -36,7 +36,7 @@
 
 /* ABI version: major changes never happen, minor grows with each feature. */
 #define HYPERAETHER_API_MAJOR		1
-#define HYPERAETHER_API_MINOR		1
+#define HYPERAETHER_API_MINOR		2
 
 /* Feature bits reported in &hyperaether_info.features. */
 /** @HYPERAETHER_FEAT_INFO: HYPERAETHER_IOC_GET_INFO is implemented. */
@@ -49,12 +49,18 @@
 #define HYPERAETHER_FEAT_CHANNELS	_BITULL(3)
 /** @HYPERAETHER_FEAT_URING_CMD: channel ops as io_uring uring_cmd. */
 #define HYPERAETHER_FEAT_URING_CMD	_BITULL(4)
+/**
+ * @HYPERAETHER_FEAT_URING_SEND_BATCH: %HYPERAETHER_URING_CMD_SEND_BATCH
+ * (API 1.2).
+ */
+#define HYPERAETHER_FEAT_URING_SEND_BATCH _BITULL(5)
 
 /* Hard limits of this module (quotas can only be lower). */
 #define HYPERAETHER_MAX_VMS		1024
 #define HYPERAETHER_MAX_QUEUE_DEPTH	4096
 #define HYPERAETHER_MSG_MAX		4096
 #define HYPERAETHER_NAME_LEN		32
+#define HYPERAETHER_MSG_BATCH_MAX	1024
 
 /**
  * struct hyperaether_info - device and ABI description
@@ -361,7 +367,7 @@ struct hyperaether_msg {
 struct hyperaether_msg_batch {
 	/** @flags: In: must be 0. */
 	__u32 flags;
-	/** @count: In: entries in @msgs, at most 1024. */
+	/** @count: In: entries in @msgs, at most %HYPERAETHER_MSG_BATCH_MAX. */
 	__u32 count;
 	/** @msgs: In: user pointer to struct hyperaether_msg[count]. */
 	__u64 msgs;
@@ -370,6 +376,9 @@ struct hyperaether_msg_batch {
 	/** @pad: must be 0. */
 	__u32 pad;
 };
+
+/* Size of the first version of struct hyperaether_msg_batch. */
+#define HYPERAETHER_MSG_BATCH_SIZE_VER0	24
 
 /**
  * struct hyperaether_msg_recv - receive one message (VM fd with VMFD_RECV)
@@ -396,19 +405,32 @@ struct hyperaether_msg_recv {
  * no message waiting parks until one arrives (ublk's FETCH pattern) and is
  * cancelled with -ECANCELED when the ring goes away; it never loses a
  * message.
+ *
+ * SEND_BATCH (%HYPERAETHER_FEAT_URING_SEND_BATCH) is MSG_SEND_BATCH as one
+ * SQE: @addr points at a struct hyperaether_msg_batch, @len is its size
+ * (at least %HYPERAETHER_MSG_BATCH_SIZE_VER0; a larger struct must have
+ * zero bytes beyond what the module knows, else -E2BIG), @vm must be 0.
+ * The kernel writes @sent back to that struct and cqe->res is 0 or the
+ * error of the first message not sent, exactly as the ioctl returns.
+ * Consecutive messages to one VM are queued under one lock with one
+ * wakeup.
  */
-#define HYPERAETHER_URING_CMD_SEND	0x01
-#define HYPERAETHER_URING_CMD_RECV	0x02
+#define HYPERAETHER_URING_CMD_SEND		0x01
+#define HYPERAETHER_URING_CMD_RECV		0x02
+#define HYPERAETHER_URING_CMD_SEND_BATCH	0x03
 
 /**
  * struct hyperaether_uring_msg - sqe->cmd payload
  */
 struct hyperaether_uring_msg {
-	/** @addr: SEND: payload; RECV: buffer for header + payload. */
+	/**
+	 * @addr: SEND: payload; RECV: buffer for header + payload;
+	 * SEND_BATCH: a struct hyperaether_msg_batch.
+	 */
 	__u64 addr;
-	/** @len: SEND: payload bytes; RECV: buffer bytes. */
+	/** @len: SEND: payload bytes; RECV: buffer bytes; SEND_BATCH: struct size. */
 	__u32 len;
-	/** @vm: SEND: destination VM id; RECV: must be 0. */
+	/** @vm: SEND: destination VM id; RECV, SEND_BATCH: must be 0. */
 	__u32 vm;
 };
 

@@ -247,6 +247,17 @@ void ha_uring_prep_recv(struct io_uring_sqe *sqe, int vmfd, void *buf,
 		      (__u64)(unsigned long)buf, len, 0);
 }
 
+void ha_uring_prep_send_batch(struct io_uring_sqe *sqe, int vmfd,
+			      struct hyperaether_msg_batch *batch,
+			      struct hyperaether_msg *msgs, __u32 count)
+{
+	memset(batch, 0, sizeof(*batch));
+	batch->count = count;
+	batch->msgs = (__u64)(unsigned long)msgs;
+	ha_uring_prep(sqe, vmfd, HYPERAETHER_URING_CMD_SEND_BATCH,
+		      (__u64)(unsigned long)batch, sizeof(*batch), 0);
+}
+
 static int ha_uring_one(struct io_uring *ring)
 {
 	struct io_uring_cqe *cqe;
@@ -284,4 +295,20 @@ int ha_uring_recv(struct io_uring *ring, int vmfd, void *buf, __u32 len)
 		return -EBUSY;
 	ha_uring_prep_recv(sqe, vmfd, buf, len);
 	return ha_uring_one(ring);
+}
+
+int ha_uring_send_batch(struct io_uring *ring, int vmfd,
+			struct hyperaether_msg *msgs, __u32 count, __u32 *sent)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct hyperaether_msg_batch b;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	ha_uring_prep_send_batch(sqe, vmfd, &b, msgs, count);
+	ret = ha_uring_one(ring);
+	if (sent)
+		*sent = b.sent;
+	return ret;
 }

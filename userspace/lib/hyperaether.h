@@ -133,9 +133,21 @@ void ha_uring_prep_send(struct io_uring_sqe *sqe, int vmfd, __u32 dst,
 void ha_uring_prep_recv(struct io_uring_sqe *sqe, int vmfd, void *buf,
 			__u32 len);
 
+/*
+ * MSG_SEND_BATCH as one SQE (HYPERAETHER_FEAT_URING_SEND_BATCH): @batch is
+ * filled here and must stay valid until the completion, when its @sent
+ * says how many of @msgs went; cqe->res is 0 or the first message's error.
+ */
+void ha_uring_prep_send_batch(struct io_uring_sqe *sqe, int vmfd,
+			      struct hyperaether_msg_batch *batch,
+			      struct hyperaether_msg *msgs, __u32 count);
+
 /* One send through @ring and its completion: cqe->res. */
 int ha_uring_send(struct io_uring *ring, int vmfd, __u32 dst,
 		  const void *buf, __u32 len);
+/* One SEND_BATCH through @ring: cqe->res; *@sent (may be NULL) as above. */
+int ha_uring_send_batch(struct io_uring *ring, int vmfd,
+			struct hyperaether_msg *msgs, __u32 count, __u32 *sent);
 /* One receive through @ring; waits until it completes: cqe->res. */
 int ha_uring_recv(struct io_uring *ring, int vmfd, void *buf, __u32 len);
 

@@ -480,6 +480,29 @@ TEST_F(chan, batch_send)
 }
 
 /*
+ * Payloads longer than an inbox slot holds inline take another path in
+ * the kernel: a receive that faults puts such a message back too.
+ */
+TEST_F(chan, long_message_survives_a_faulting_receive)
+{
+	static unsigned char payload[1000];
+	void *noaccess = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct rx rx;
+	__u32 len = sizeof(rx);
+
+	ASSERT_NE(MAP_FAILED, noaccess);
+	for (int i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = i * 7;
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, payload, sizeof(payload)));
+	EXPECT_EQ(-EFAULT, ha_msg_recv(self->vm[1], noaccess, &len, HYPERAETHER_MSG_NONBLOCK));
+	len = sizeof(rx);
+	ASSERT_EQ(0, recv_nb(self->vm[1], &rx, &len));
+	EXPECT_EQ(sizeof(payload), rx.hdr.len);
+	EXPECT_EQ(0, memcmp(rx.data, payload, sizeof(payload)));
+	munmap(noaccess, 4096);
+}
+
+/*
  * Stress: NVM stable VMs, each with a sender thread (to every other stable
  * VM, M messages each) and a receiver thread; a churn thread adds and
  * removes extra VMs and senders also aim at those.  Afterwards every

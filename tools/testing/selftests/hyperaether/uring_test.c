@@ -2,7 +2,8 @@
 /*
  * Channels as io_uring uring_cmd on a VM fd: send and receive, 64 SQEs per
  * submit, a parked receive completed by a later send, a ring that goes
- * away with a receive parked, and the same errors as the ioctls.
+ * away with a receive parked, and the same errors as the ioctls; SEND_BATCH
+ * (one SQE, many messages) with partial batches and bad input.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -400,6 +401,280 @@ TEST_F(ring, errno_parity_with_ioctls)
 	close(nosend);
 	close(norecv);
 	munmap(noaccess, 4096);
+}
+
+/* ------------------------------------------------------------ SEND_BATCH */
+
+/* A SEND_BATCH SQE with raw cmd fields; returns cqe->res. */
+static int send_batch_raw(struct io_uring *ring, int vfd, void *addr, __u32 len,
+			  __u32 vm)
+{
+	struct hyperaether_uring_msg m = {
+		.addr = (__u64)(unsigned long)addr, .len = len, .vm = vm,
+	};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct hyperaether_msg_batch unused;
+
+	if (!sqe)
+		return -EBUSY;
+	ha_uring_prep_send_batch(sqe, vfd, &unused, NULL, 0);
+	memcpy(sqe->cmd, &m, sizeof(m));
+	if (io_uring_submit(ring) != 1)
+		return -EIO;
+	return reap(ring, NULL, 5000);
+}
+
+/* Drain @vfd's inbox; returns how many messages it held. */
+static int drain(int vfd)
+{
+	struct rx rx;
+	__u32 len;
+	int n = 0;
+
+	for (;;) {
+		len = sizeof(rx);
+		if (ha_msg_recv(vfd, &rx, &len, HYPERAETHER_MSG_NONBLOCK))
+			return n;
+		n++;
+	}
+}
+
+TEST_F(ring, send_batch_feature_and_version)
+{
+	struct hyperaether_info info = { };
+
+	ASSERT_EQ(0, ha_get_info(self->fd, &info));
+	EXPECT_NE(0, info.features & HYPERAETHER_FEAT_URING_SEND_BATCH);
+	EXPECT_GE(info.api_minor, 2);
+}
+
+/* One SQE, many messages, in order, to several VMs; sizes either side of inline. */
+TEST_F(ring, send_batch_delivers_in_order)
+{
+	static const __u32 sizes[] = { 0, 1, 63, 111, 112, 113, 1000, HYPERAETHER_MSG_MAX };
+	static unsigned char payload[8][HYPERAETHER_MSG_MAX];
+	struct hyperaether_msg msgs[8];
+	__u64 seq0 = 0;
+	__u32 sent = 99, len;
+	struct rx rx;
+
+	/* 0 may send to 2 as well: destinations alternate 1, 2, 1, 2 ... */
+	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 2, HYPERAETHER_CAP_SEND));
+	ASSERT_EQ(0, ha_cap_set(self->fd, 2, 0, HYPERAETHER_CAP_RECV));
+	for (int i = 0; i < 8; i++) {
+		memset(payload[i], 'a' + i, sizes[i]);
+		ha_msg_init(&msgs[i], 1 + (i & 1), payload[i], sizes[i]);
+	}
+	ASSERT_EQ(0, ha_uring_send_batch(&self->ring, self->vm[0], msgs, 8, &sent));
+	EXPECT_EQ(8, sent);
+	for (int i = 0; i < 8; i++) {
+		len = sizeof(rx);
+		ASSERT_EQ(0, ha_msg_recv(self->vm[1 + (i & 1)], &rx, &len,
+					 HYPERAETHER_MSG_NONBLOCK));
+		EXPECT_EQ(HDR + sizes[i], len);
+		EXPECT_EQ(0, rx.hdr.src);
+		EXPECT_EQ(sizes[i], rx.hdr.len);
+		EXPECT_EQ(0, memcmp(rx.data, payload[i], sizes[i]));
+		if (!seq0)
+			seq0 = rx.hdr.seq;
+		EXPECT_EQ(seq0 + i, rx.hdr.seq);
+	}
+	EXPECT_EQ(0, drain(self->vm[1]) + drain(self->vm[2]));
+
+	/* count 0 is a no-op */
+	sent = 99;
+	EXPECT_EQ(0, ha_uring_send_batch(&self->ring, self->vm[0], msgs, 0, &sent));
+	EXPECT_EQ(0, sent);
+}
+
+/* A batch larger than the room in the inbox: EAGAIN, and sent says how many. */
+TEST_F(ring, send_batch_partial_when_full)
+{
+	static struct hyperaether_msg msgs[HYPERAETHER_MSG_BATCH_MAX];
+	static __u32 vals[HYPERAETHER_MSG_BATCH_MAX];
+	__u32 sent = 99, len;
+	struct rx rx;
+
+	for (__u32 i = 0; i < HYPERAETHER_MSG_BATCH_MAX; i++) {
+		vals[i] = i;
+		ha_msg_init(&msgs[i], 1, &vals[i], sizeof(vals[i]));
+	}
+	ASSERT_EQ(0, ha_msg_send(self->vm[0], 1, "first", 5));
+	/* more than a kernel chunk (64) and more than the room (63) */
+	EXPECT_EQ(-EAGAIN, ha_uring_send_batch(&self->ring, self->vm[0], msgs,
+					       HYPERAETHER_MSG_BATCH_MAX, &sent));
+	EXPECT_EQ(DEPTH - 1, sent);
+	len = sizeof(rx);
+	ASSERT_EQ(0, ha_msg_recv(self->vm[1], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+	for (__u32 i = 0; i < DEPTH - 1; i++) {
+		len = sizeof(rx);
+		ASSERT_EQ(0, ha_msg_recv(self->vm[1], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+		EXPECT_EQ(i, *(__u32 *)rx.data);
+	}
+	EXPECT_EQ(0, drain(self->vm[1]));
+
+	/* the caller resumes where it stopped: nothing twice, nothing lost */
+	ASSERT_EQ(0, ha_uring_send_batch(&self->ring, self->vm[0], msgs + DEPTH - 1, 8, &sent));
+	EXPECT_EQ(8, sent);
+	for (__u32 i = 0; i < 8; i++) {
+		len = sizeof(rx);
+		ASSERT_EQ(0, ha_msg_recv(self->vm[1], &rx, &len, HYPERAETHER_MSG_NONBLOCK));
+		EXPECT_EQ(DEPTH - 1 + i, *(__u32 *)rx.data);
+	}
+}
+
+/* The first failing message stops the batch; those before it went. */
+TEST_F(ring, send_batch_stops_at_first_failure)
+{
+	static unsigned char big[HYPERAETHER_MSG_MAX + 1];
+	struct hyperaether_msg msgs[8];
+	__u32 vals[8], sent;
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *two;
+	int nosend;
+
+	for (__u32 i = 0; i < 8; i++) {
+		vals[i] = i;
+		ha_msg_init(&msgs[i], 1, &vals[i], sizeof(vals[i]));
+	}
+#define AT(k, err) do { \
+	sent = 99; \
+	EXPECT_EQ(err, ha_uring_send_batch(&self->ring, self->vm[0], msgs, 8, &sent)); \
+	EXPECT_EQ(k, sent); \
+	EXPECT_EQ(k, drain(self->vm[1])); \
+} while (0)
+	msgs[4].dst = NVM + 5;
+	AT(4, -ENOENT);
+	msgs[4].dst = 2;		/* no SEND on (0, 2) */
+	AT(4, -EACCES);
+	msgs[4].dst = 1;
+	msgs[2].flags = 1;
+	AT(2, -EINVAL);
+	msgs[2].flags = 0;
+	msgs[3].pad = 1;
+	AT(3, -EINVAL);
+	msgs[3].pad = 0;
+	msgs[5].len = HYPERAETHER_MSG_MAX + 1;
+	msgs[5].data = (__u64)(unsigned long)big;
+	AT(5, -EMSGSIZE);
+	msgs[5].data = 8;		/* an unmapped payload, inline size ... */
+	msgs[5].len = 4;
+	AT(5, -EFAULT);
+	msgs[5].len = 1000;		/* ... and out of line */
+	AT(5, -EFAULT);
+	ha_msg_init(&msgs[5], 1, &vals[5], sizeof(vals[5]));
+	AT(8, 0);
+
+	/* the descriptor array itself runs into an unmapped page after 3 */
+	two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	mprotect(two + page, page, PROT_NONE);
+	{
+		struct hyperaether_msg *edge = (void *)(two + page - 3 * sizeof(*edge));
+
+		memcpy(edge, msgs, 3 * sizeof(*edge));
+		sent = 99;
+		EXPECT_EQ(-EFAULT, ha_uring_send_batch(&self->ring, self->vm[0], edge, 8, &sent));
+		EXPECT_EQ(3, sent);
+		EXPECT_EQ(3, drain(self->vm[1]));
+	}
+	munmap(two, 2 * page);
+#undef AT
+
+	/* an fd without VMFD_SEND, and a removed VM */
+	nosend = ha_vm_export(self->fd, 0, HYPERAETHER_VMFD_RECV, 0);
+	ASSERT_GE(nosend, 0);
+	EXPECT_EQ(-EPERM, ha_uring_send_batch(&self->ring, nosend, msgs, 8, &sent));
+	ASSERT_EQ(0, ha_vm_remove(self->fd, 0));
+	sent = 99;
+	EXPECT_EQ(-ENODEV, ha_uring_send_batch(&self->ring, self->vm[0], msgs, 8, &sent));
+	EXPECT_EQ(0, sent);
+	EXPECT_EQ(0, drain(self->vm[1]));
+	close(nosend);
+}
+
+/* Bad SQE and batch fields are EINVAL (or E2BIG) and send nothing. */
+TEST_F(ring, send_batch_bad_input)
+{
+	struct {
+		struct hyperaether_msg_batch b;
+		__u64 newer;
+	} big = { };
+	struct hyperaether_msg msgs[2];
+	__u32 v = 7;
+
+	ha_msg_init(&msgs[0], 1, &v, sizeof(v));
+	ha_msg_init(&msgs[1], 1, &v, sizeof(v));
+	big.b.msgs = (__u64)(unsigned long)msgs;
+	big.b.count = 2;
+#define RAW(err, size, cmd_vm) \
+	EXPECT_EQ(err, send_batch_raw(&self->ring, self->vm[0], &big, size, cmd_vm))
+	big.b.flags = 1;
+	RAW(-EINVAL, sizeof(big.b), 0);
+	big.b.flags = 0;
+	big.b.pad = 1;
+	RAW(-EINVAL, sizeof(big.b), 0);
+	big.b.pad = 0;
+	big.b.count = HYPERAETHER_MSG_BATCH_MAX + 1;
+	RAW(-EINVAL, sizeof(big.b), 0);
+	big.b.count = 2;
+	RAW(-EINVAL, sizeof(big.b), 1);				/* vm must be 0 */
+	RAW(-EINVAL, HYPERAETHER_MSG_BATCH_SIZE_VER0 - 1, 0);	/* too short */
+	RAW(-EINVAL, 0, 0);
+	RAW(-EINVAL, 8192, 0);					/* absurdly long */
+	EXPECT_EQ(-EFAULT, send_batch_raw(&self->ring, self->vm[0], NULL, sizeof(big.b), 0));
+	big.newer = 1;						/* a newer caller's field */
+	RAW(-E2BIG, sizeof(big), 0);
+	EXPECT_EQ(0, drain(self->vm[1]));
+	EXPECT_EQ(0, big.b.sent);
+
+	/* a newer struct whose extra bytes are zero works, and sent comes back */
+	big.newer = 0;
+	RAW(0, sizeof(big), 0);
+	EXPECT_EQ(2, big.b.sent);
+	EXPECT_EQ(2, drain(self->vm[1]));
+#undef RAW
+}
+
+/* Receives parked before a SEND_BATCH are each completed by one message. */
+TEST_F(ring, send_batch_completes_parked_receives)
+{
+	static struct rx rx[4];
+	struct hyperaether_msg msgs[4];
+	struct hyperaether_msg_batch batch;
+	struct io_uring_sqe *sqe;
+	__u32 vals[4], seen = 0;
+	__u64 ud;
+
+	for (int i = 0; i < 4; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		ha_uring_prep_recv(sqe, self->vm[1], &rx[i], sizeof(rx[i]));
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(4, io_uring_submit(&self->ring));
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 100));
+	for (__u32 i = 0; i < 4; i++) {
+		vals[i] = 40 + i;
+		ha_msg_init(&msgs[i], 1, &vals[i], sizeof(vals[i]));
+	}
+	sqe = io_uring_get_sqe(&self->ring);
+	ha_uring_prep_send_batch(sqe, self->vm[0], &batch, msgs, 4);
+	io_uring_sqe_set_data64(sqe, 100);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (int i = 0; i < 5; i++) {
+		int res = reap(&self->ring, &ud, 5000);
+
+		if (ud == 100) {
+			EXPECT_EQ(0, res);
+			continue;
+		}
+		ASSERT_EQ(HDR + 4, res);
+		ASSERT_LT(ud, 4);
+		seen |= 1u << (*(__u32 *)rx[ud].data - 40);
+	}
+	EXPECT_EQ(4, batch.sent);
+	EXPECT_EQ(0xf, seen);
+	EXPECT_EQ(NO_CQE, reap(&self->ring, NULL, 50));
 }
 
 TEST_HARNESS_MAIN
