@@ -186,7 +186,7 @@ check:
 
 # Benchmarks: each prints its numbers next to a baseline measured in the
 # same run.
-BENCHES := $(if $(wildcard userspace/bench/bench.mk),bench-fabric) \
+BENCHES := $(if $(wildcard userspace/bench/bench.mk),bench-fabric bench-accel) \
 	   $(if $(wildcard lavm/lavm.mk),lavm-bench)
 bench:
 	@for b in $(BENCHES); do $(MAKE) --no-print-directory $$b || exit 1; done
