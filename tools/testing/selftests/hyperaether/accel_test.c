@@ -463,6 +463,8 @@ TEST_F(submit, bad_ids_are_enoent)
 	SUBMIT_ERR2(ENOENT, EINVAL, ctx_id, 0);
 	SUBMIT_ERR2(ENOENT, EINVAL, ctx_id, 0x7fffffff);
 	EXPECT_EQ(-ENOENT, ha_accel_ctx_destroy(self->fd, 0x7fffffff));
+	EXPECT_EQ(-ENOENT, ha_accel_wait(self->fd, 0x7fffffff, 0, 0, &st));
+	/* "-ENOENT for an unknown job", whatever its value. */
 	EXPECT_EQ(-ENOENT, ha_accel_wait(self->fd, 0x7fffffffffffull, 0, 0, &st));
 	/* A released job is gone. */
 	ASSERT_EQ(0, accel_submit_wait(self->fd, &s, &st, 20000));
@@ -475,8 +477,24 @@ TEST_F(submit, bad_ids_are_enoent)
 
 TEST_F(submit, bad_syncobjs_are_enoent)
 {
+	struct drm_hyperaether_submit s = self->s;
+	struct drm_hyperaether_wait st;
+	uint32_t so;
+
 	SUBMIT_ERR2(ENOENT, EINVAL, in_syncobj, 0x7fff);
 	SUBMIT_ERR2(ENOENT, EINVAL, out_syncobj, 0x7fff);
+	/*
+	 * A syncobj that holds no fence yet has nothing to wait for: DRM's
+	 * syncobj lookup refuses it (-EINVAL), as for every driver; once
+	 * signalled, the job runs.
+	 */
+	ASSERT_EQ(0, ha_accel_syncobj_create(self->fd, 0, &so));
+	SUBMIT_ERR2(EINVAL, ENOENT, in_syncobj, so);
+	ASSERT_EQ(0, ha_accel_syncobj_signal(self->fd, so));
+	s.in_syncobj = so;
+	EXPECT_EQ(0, accel_submit_wait(self->fd, &s, &st, 20000));
+	EXPECT_EQ(4, st.halted);
+	ha_accel_syncobj_destroy(self->fd, so);
 }
 
 /* ------------------------------------------------- capabilities on data */
@@ -684,9 +702,11 @@ TEST_F(caps, epoch_quota_is_charged_and_given_back)
 	ASSERT_EQ(0, accel_submit_wait(self->fd, &s, &st, 20000));
 	EXPECT_EQ(5, st.epochs);
 	EXPECT_EQ(1, st.halted);
+	s.job_id = 0;
 	s.max_epochs = 95;
 	EXPECT_EQ(0, accel_submit_wait(self->fd, &s, &st, 20000));
 	/* Now 10 are used: 91 no longer fit. */
+	s.job_id = 0;
 	s.max_epochs = 91;
 	EXPECT_EQ(EDQUOT, submit_err(self->fd, s));
 	s.max_epochs = 90;
