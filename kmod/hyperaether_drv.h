@@ -16,9 +16,11 @@
 #define __HYPERAETHER_DRV_H__
 
 #include <linux/bitops.h>
+#include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -162,7 +164,11 @@ void ha_mem_free(struct ha_mem *mem);
  * @ref: one per VM and one for the owner fd
  * @id: unique while the module is loaded
  * @lock: protects @vms (writes), @nr_vms, @mem_used, @caps (writes),
- *        @dead; taken before any inbox lock
+ *        @dead; taken before @map_lock and any inbox lock
+ * @map_lock: a fault into VM memory checks SHARE and installs the page
+ *            holding it for reading; revoking SHARE (or removing a VM)
+ *            clears the right and unmaps holding it for writing, so no
+ *            fault can slip a page in between
  * @vms: id -> struct ha_vm; lookups run under RCU
  * @caps: cap(i, j)
  * @quota: limits in force
@@ -176,6 +182,7 @@ struct ha_fabric {
 	struct kref ref;
 	u32 id;
 	struct mutex lock; /* protects vms, nr_vms, mem_used, caps, dead */
+	struct rw_semaphore map_lock; /* orders memory faults against revocation */
 	struct xarray vms;
 	struct ha_cap_matrix caps;
 	struct hyperaether_quota quota;
@@ -196,6 +203,8 @@ struct ha_fabric {
  * @metadata: opaque cookie from VM_ADD
  * @quota: limits in force
  * @mem: memory owned by the VM
+ * @mapping: every mapping made through this VM's fds (its own memory and
+ *           peers'); revoking this VM's SHARE on VM j unmaps j's window
  * @inbox: incoming messages
  * @dead: removed from the fabric (set under the fabric lock)
  * @msgs_sent: messages this VM sent
@@ -214,6 +223,7 @@ struct ha_vm {
 	u64 metadata;
 	struct hyperaether_quota quota;
 	struct ha_mem mem;
+	struct address_space mapping;
 	struct ha_inbox inbox;
 	bool dead;
 	atomic64_t msgs_sent;
@@ -254,6 +264,8 @@ void ha_fabric_destroy(struct ha_fabric *fabric);
 void ha_fabric_put(struct ha_fabric *fabric);
 void ha_fabric_usage(struct ha_fabric *fabric, struct hyperaether_usage *u);
 
+void ha_fabric_cap_set(struct ha_fabric *fabric, struct ha_vm *src,
+		       struct ha_vm *dst, u32 rights);
 int ha_vm_add(struct ha_fabric *fabric, struct hyperaether_vm_add *args);
 int ha_vm_remove(struct ha_fabric *fabric, u32 id);
 struct ha_vm *ha_vm_get(struct ha_fabric *fabric, u32 id);
@@ -275,6 +287,8 @@ int ha_chan_uring_cmd(struct ha_vmfd *vmfd, struct io_uring_cmd *cmd,
 		      unsigned int issue_flags);
 
 int ha_mem_mmap(struct ha_vmfd *vmfd, struct vm_area_struct *vma);
+void ha_mem_unmap_peer(struct ha_vm *via, struct ha_vm *target);
+void ha_mem_unmap_all(struct ha_vm *via);
 
 /* ------------------------------------------------------------ ioctls */
 

@@ -82,6 +82,7 @@ struct ha_fabric *ha_fabric_create(const struct hyperaether_quota *quota)
 
 	kref_init(&fabric->ref);
 	mutex_init(&fabric->lock);
+	init_rwsem(&fabric->map_lock);
 	xa_init_flags(&fabric->vms, XA_FLAGS_ALLOC);
 	atomic64_set(&fabric->seq, 0);
 	INIT_LIST_HEAD(&fabric->node);
@@ -196,6 +197,7 @@ int ha_vm_add(struct ha_fabric *fabric, struct hyperaether_vm_add *args)
 	atomic64_set(&vm->msgs_received, 0);
 	atomic64_set(&vm->denials, 0);
 
+	address_space_init_once(&vm->mapping);
 	ret = ha_inbox_init(&vm->inbox, vm->quota.queue_depth);
 	if (ret)
 		goto err_free;
@@ -253,13 +255,51 @@ err_free:
 	return ret == -EBUSY ? -ENOSPC : ret;
 }
 
+/**
+ * ha_fabric_cap_set - replace the rights of (@src, @dst)
+ * @fabric: the fabric of both VMs; caller holds its lock
+ * @src: VM holding the rights
+ * @dst: VM they are on
+ * @rights: HYPERAETHER_CAP_* mask
+ *
+ * Taking SHARE away also takes @dst's memory out of every mapping made
+ * through @src's fds, before anyone can fault it back in.
+ */
+void ha_fabric_cap_set(struct ha_fabric *fabric, struct ha_vm *src,
+		       struct ha_vm *dst, u32 rights)
+{
+	bool revoke;
+
+	lockdep_assert_held(&fabric->lock);
+	revoke = ha_cap_allows(&fabric->caps, src->id, dst->id, HA_CAP_SHARE) &&
+		 !(rights & HYPERAETHER_CAP_SHARE);
+	if (!revoke) {
+		ha_cap_set(&fabric->caps, src->id, dst->id, rights);
+		return;
+	}
+	down_write(&fabric->map_lock);
+	ha_cap_set(&fabric->caps, src->id, dst->id, rights);
+	ha_mem_unmap_peer(src, dst);
+	up_write(&fabric->map_lock);
+}
+
 /* Caller holds the fabric lock; drops the fabric's reference to @vm. */
 static void __ha_vm_remove(struct ha_fabric *fabric, struct ha_vm *vm)
 {
+	struct ha_vm *peer;
+	unsigned long id;
+
 	lockdep_assert_held(&fabric->lock);
+	/* Rights and memory go together: no fault may map @vm's pages anew. */
+	down_write(&fabric->map_lock);
 	xa_erase(&fabric->vms, vm->id);
 	WRITE_ONCE(vm->dead, true);
+	xa_for_each(&fabric->vms, id, peer)
+		if (ha_cap_allows(&fabric->caps, peer->id, vm->id, HA_CAP_SHARE))
+			ha_mem_unmap_peer(peer, vm);
 	ha_cap_clear_vm(&fabric->caps, vm->id);
+	ha_mem_unmap_all(vm);
+	up_write(&fabric->map_lock);
 	fabric->nr_vms--;
 	fabric->mem_used -= vm->quota.mem_bytes;
 	ha_inbox_kill(&vm->inbox);

@@ -23,7 +23,8 @@
 #define HA_FEATURES	(HYPERAETHER_FEAT_INFO | HYPERAETHER_FEAT_FABRIC | \
 			 HYPERAETHER_FEAT_MEMORY | HYPERAETHER_FEAT_CHANNELS | \
 			 HYPERAETHER_FEAT_URING_CMD | \
-			 HYPERAETHER_FEAT_URING_SEND_BATCH)
+			 HYPERAETHER_FEAT_URING_SEND_BATCH | \
+			 HYPERAETHER_FEAT_MAP_REVOKE)
 
 int ha_info_query(struct hyperaether_info *info)
 {
@@ -245,6 +246,7 @@ static int ha_ioctl_cap_set(struct file *filp, void *data)
 {
 	struct hyperaether_cap *args = data;
 	struct ha_fabric *fabric = ha_owner_fabric(filp);
+	struct ha_vm *src, *dst;
 	int ret = 0;
 
 	if (args->flags || (args->rights & ~HYPERAETHER_CAP_ALL))
@@ -253,10 +255,12 @@ static int ha_ioctl_cap_set(struct file *filp, void *data)
 		return -ENXIO;
 
 	mutex_lock(&fabric->lock);
-	if (!xa_load(&fabric->vms, args->src) || !xa_load(&fabric->vms, args->dst))
-		ret = -ENOENT;
+	src = xa_load(&fabric->vms, args->src);
+	dst = xa_load(&fabric->vms, args->dst);
+	if (src && dst)
+		ha_fabric_cap_set(fabric, src, dst, args->rights);
 	else
-		ha_cap_set(&fabric->caps, args->src, args->dst, args->rights);
+		ret = -ENOENT;
 	mutex_unlock(&fabric->lock);
 	return ret;
 }

@@ -87,6 +87,8 @@ int ha_vmfd_create(struct ha_vm *vm, u32 rights, u32 flags)
 		fd = PTR_ERR(file);
 		goto err_put;
 	}
+	/* All fds of a VM share its mappings, so revoking reaches them all. */
+	file->f_mapping = &vm->mapping;
 	fd_install(fd, file);
 	return fd;
 

@@ -54,6 +54,11 @@
  * (API 1.2).
  */
 #define HYPERAETHER_FEAT_URING_SEND_BATCH _BITULL(5)
+/**
+ * @HYPERAETHER_FEAT_MAP_REVOKE: losing SHARE unmaps what was mapped with
+ * it; touching such a mapping raises SIGBUS (API 1.2).
+ */
+#define HYPERAETHER_FEAT_MAP_REVOKE	_BITULL(6)
 
 /* Hard limits of this module (quotas can only be lower). */
 #define HYPERAETHER_MAX_VMS		1024
@@ -318,7 +323,12 @@ struct hyperaether_vm_fd {
  * allocated with the VM and charged to the caller's memory cgroup.  A VM
  * fd maps VM j's memory at offset HYPERAETHER_MEM_OFFSET(j): its own with
  * %HYPERAETHER_VMFD_MAP, another VM's with %HYPERAETHER_VMFD_MAP_PEER and
- * %HYPERAETHER_CAP_SHARE on (self, j), checked at mmap time.
+ * %HYPERAETHER_CAP_SHARE on (self, j), checked at mmap time and again at
+ * every page fault.  When (self, j) loses SHARE (CAP_SET, removal of
+ * either VM, the owner closing the fabric), j's pages are unmapped from
+ * every mapping made through any fd of self, and touching them raises
+ * SIGBUS (%HYPERAETHER_FEAT_MAP_REVOKE).  A removed VM's mappings, its
+ * own memory included, are unmapped the same way.
  */
 #define HYPERAETHER_MEM_SHIFT		32
 #define HYPERAETHER_MEM_OFFSET(id)	((__u64)(id) << HYPERAETHER_MEM_SHIFT)
