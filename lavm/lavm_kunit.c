@@ -62,6 +62,3 @@ static struct kunit_suite lavm_core_suite = {
 };
 
 kunit_test_suite(lavm_core_suite);
-
-MODULE_DESCRIPTION("KUnit tests of the LAVM core in the kernel");
-MODULE_LICENSE("GPL");

@@ -17,6 +17,8 @@
 #ifndef _UAPI_DRM_HYPERAETHER_ACCEL_H_
 #define _UAPI_DRM_HYPERAETHER_ACCEL_H_
 
+#include <linux/const.h>
+
 #include "drm.h"
 
 #if defined(__cplusplus)
@@ -166,7 +168,7 @@ enum drm_hyperaether_engine {
  * instance (IP = entry, r0 = instance index, the rest zero) instead of
  * running the states found in the state BO.
  */
-#define DRM_HYPERAETHER_SUBMIT_INIT_STATES	(1u << 0)
+#define DRM_HYPERAETHER_SUBMIT_INIT_STATES	_BITUL(0)
 #define DRM_HYPERAETHER_SUBMIT_FLAGS		DRM_HYPERAETHER_SUBMIT_INIT_STATES
 
 /**
@@ -254,7 +256,7 @@ enum drm_hyperaether_job_state {
 };
 
 /* Forget the job once this call has reported it done. */
-#define DRM_HYPERAETHER_WAIT_RELEASE	(1u << 0)
+#define DRM_HYPERAETHER_WAIT_RELEASE	_BITUL(0)
 #define DRM_HYPERAETHER_WAIT_FLAGS	DRM_HYPERAETHER_WAIT_RELEASE
 
 /* Fault codes counted in @faults (LAVM's enum lavm_fault). */

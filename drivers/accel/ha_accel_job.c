@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hyper-Aether accel driver: SUBMIT and WAIT, and the CPU engine.
+ *
+ * SUBMIT checks every field, looks up and maps the buffers, loads the
+ * program from its bundle and runs the LAVM verifier on it, snapshots the
+ * fabric's SHARE rights into the job's access table and charges the epoch
+ * budget to the fabric VMs' quotas, all before the job is armed: a job
+ * that reaches the scheduler cannot fail for a reason the caller could
+ * have been told about.
+ *
+ * The CPU engine runs the lavm/ epoch engine in the kernel.  A slice is a
+ * whole lavm_epoch_setup()..finish() pass limited to a number of epochs,
+ * so that between slices all state sits in the buffers at an epoch
+ * boundary; inside a slice the FPU is taken one block of 256 instances at
+ * a time, so preemption is never off for more than one block's epochs.
+ */
+#include <linux/iosys-map.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_syncobj.h>
+#include <drm/hyperaether_accel.h>
+
+#include "ha_accel.h"
+#include "ha_accel_trace.h"
+#include "hyperaether_fabric_api.h"
+
+/* Most epochs one slice runs, whatever the instance count. */
+#define HA_SLICE_MAX_EPOCHS	16384
+
+enum { HA_BO_PROG, HA_BO_STATE, HA_BO_SHARED, HA_BO_STACK, HA_BO_NR };
+
+/**
+ * struct ha_accel_lavm - a LAVM job for the CPU engine
+ * @bo: the job's buffers (NULL where absent), each with a reference
+ * @map: their kernel mappings
+ * @insns: decoded program
+ * @matrices: its matrices
+ * @prog: the verified program
+ * @lj: the core's job description (pointers into the mappings)
+ * @acl: access table, when the job has segments
+ * @dom: instance -> segment
+ * @allow: segment -> segments it may access
+ * @fvms: fabric VMs charged with the epoch budget
+ * @nseg: segments (and @fvms entries)
+ * @kstack: zeroed call stacks when the job has no stack BO
+ * @emem: epoch engine memory (between begin and end)
+ * @emem_len: its size
+ * @acc: epochs per instance, summed over slices
+ * @max_epochs: the job's budget
+ * @init_states: write the default start states in begin
+ */
+struct ha_accel_lavm {
+	struct drm_gem_object *bo[HA_BO_NR];
+	struct iosys_map map[HA_BO_NR];
+	struct lavm_insn *insns;
+	float *matrices;
+	struct lavm_prog prog;
+	struct lavm_job lj;
+	struct lavm_acl acl;
+	u8 *dom;
+	u64 allow[HA_ACCEL_MAX_SEGMENTS];
+	struct ha_vm *fvms[HA_ACCEL_MAX_SEGMENTS];
+	u32 nseg;
+	struct lavm_frame *kstack;
+	void *emem;
+	size_t emem_len;
+	u32 *acc;
+	u32 max_epochs;
+	bool init_states;
+};
+
+/* ------------------------------------------------------------ engine */
+
+static int ha_cpu_begin(struct ha_accel_job *job)
+{
+	struct ha_accel_lavm *l = job->priv;
+	u32 n = l->lj.nvms, i;
+
+	l->emem_len = lavm_epoch_mem_size(&l->prog, n);
+	l->emem = kvzalloc(l->emem_len, GFP_KERNEL_ACCOUNT);
+	l->acc = kvcalloc(n, sizeof(*l->acc), GFP_KERNEL_ACCOUNT);
+	if (!l->emem || !l->acc) {
+		kvfree(l->emem);
+		kvfree(l->acc);
+		l->emem = NULL;
+		l->acc = NULL;
+		return -ENOMEM;
+	}
+	if (l->init_states) {
+		for (i = 0; i < n; i++) {
+			if (!(i % LAVM_BLOCK))
+				kernel_fpu_begin();
+			lavm_vm_init(&l->lj.vms[i], &l->prog, i);
+			if (i % LAVM_BLOCK == LAVM_BLOCK - 1 || i == n - 1) {
+				kernel_fpu_end();
+				cond_resched();
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * One pass of the epoch engine over every block, for at most @epochs
+ * epochs; the FPU is released between blocks.  Returns the epochs run
+ * (the largest per-instance count of this pass).
+ */
+static u32 ha_cpu_pass(struct ha_accel_lavm *l, u32 epochs)
+{
+	struct lavm_epoch eng;
+	struct lavm_epoch_wait w, wb;
+	u32 b, most;
+	bool more;
+
+	l->lj.max_epochs = epochs;
+	kernel_fpu_begin();
+	lavm_epoch_setup(&eng, &l->lj, l->emem, l->emem_len);
+	kernel_fpu_end();
+	for (b = 0; b < eng.nblocks; b++) {
+		kernel_fpu_begin();
+		lavm_epoch_load(&eng, b, b + 1);
+		kernel_fpu_end();
+		cond_resched();
+	}
+	do {
+		w = (struct lavm_epoch_wait){ LAVM_EPOCH_NONE, 0, U32_MAX };
+		for (b = 0; b < eng.nblocks; b++) {
+			kernel_fpu_begin();
+			lavm_epoch_run_blocks(&eng, b, b + 1);
+			lavm_epoch_min_io(&eng, b, b + 1, &wb);
+			kernel_fpu_end();
+			lavm_epoch_wait_merge(&w, &wb);
+			cond_resched();
+		}
+		kernel_fpu_begin();
+		more = lavm_epoch_io(&eng, &w);
+		kernel_fpu_end();
+	} while (more);
+	most = 0;
+	for (b = 0; b < eng.nblocks; b++) {
+		kernel_fpu_begin();
+		most = max(most, lavm_epoch_finish(&eng, b, b + 1));
+		kernel_fpu_end();
+		cond_resched();
+	}
+	return most;
+}
+
+static int ha_cpu_slice(struct ha_accel_job *job)
+{
+	struct ha_accel_lavm *l = job->priv;
+	u32 n = l->lj.nvms, left = l->max_epochs - job->epochs, e, ran, i;
+	u64 insns = 0;
+
+	e = max(1u, READ_ONCE(ha_accel_slice_insns) / n);
+	e = min3(e, (u32)HA_SLICE_MAX_EPOCHS, left);
+	ran = ha_cpu_pass(l, e);
+	for (i = 0; i < n; i++) {
+		l->acc[i] += l->lj.vms[i].epochs;
+		insns += l->lj.vms[i].epochs;
+	}
+	trace_ha_accel_slice(job, job->epochs, ran, n);
+	job->epochs += ran;
+	job->insns += insns;
+	atomic64_add(ran, &job->ctx->engine->epochs);
+	atomic64_add(insns, &job->ctx->engine->insns);
+	/* Fewer epochs than allowed: no instance is active any more. */
+	return ran == e && job->epochs < l->max_epochs;
+}
+
+/* Final per-instance epoch counts and the job's status counters. */
+static void ha_cpu_end(struct ha_accel_job *job)
+{
+	struct ha_accel_lavm *l = job->priv;
+	u32 i;
+
+	for (i = 0; i < l->lj.nvms; i++) {
+		struct lavm_vm *vm = &l->lj.vms[i];
+
+		vm->epochs = l->acc[i];
+		switch (READ_ONCE(vm->status)) {
+		case LAVM_HALTED:
+			job->halted++;
+			break;
+		case LAVM_FAULTED:
+			job->faulted++;
+			job->faults[min_t(u32, READ_ONCE(vm->fault), 7)]++;
+			break;
+		default:
+			job->active++;
+		}
+	}
+	kvfree(l->emem);
+	kvfree(l->acc);
+	l->emem = NULL;
+	l->acc = NULL;
+	if (l->nseg)
+		ha_fabric_refund_epochs(l->fvms, l->nseg,
+					l->max_epochs - job->epochs);
+	l->nseg = 0;
+}
+
+static void ha_lavm_free(struct ha_accel_lavm *l)
+{
+	int i;
+
+	if (l->nseg)
+		ha_fabric_refund_epochs(l->fvms, l->nseg, l->max_epochs);
+	for (i = 0; i < HA_BO_NR; i++) {
+		if (!l->bo[i])
+			continue;
+		if (!iosys_map_is_null(&l->map[i]))
+			drm_gem_vunmap_unlocked(l->bo[i], &l->map[i]);
+		drm_gem_object_put(l->bo[i]);
+	}
+	kvfree(l->insns);
+	kvfree(l->matrices);
+	kvfree(l->dom);
+	kvfree(l->kstack);
+	kfree(l);
+}
+
+static void ha_cpu_free(struct ha_accel_job *job)
+{
+	if (job->priv)
+		ha_lavm_free(job->priv);
+	job->priv = NULL;
+}
+
+const struct ha_accel_engine_ops ha_accel_cpu_engine = {
+	.name = "cpu",
+	.begin = ha_cpu_begin,
+	.slice = ha_cpu_slice,
+	.end = ha_cpu_end,
+	.free = ha_cpu_free,
+};
+
+/* ------------------------------------------------------------ submit */
+
+/* Looks up and maps BO @slot; @need bytes must fit. */
+static int ha_bo_get(struct drm_file *file, struct ha_accel_lavm *l, int slot,
+		     u32 handle, u64 need)
+{
+	struct drm_gem_object *obj;
+	int ret;
+
+	obj = drm_gem_object_lookup(file, handle);
+	if (!obj)
+		return -ENOENT;
+	l->bo[slot] = obj;
+	if (need > obj->size)
+		return -EINVAL;
+	ret = drm_gem_vmap_unlocked(obj, &l->map[slot]);
+	if (ret)
+		return ret;
+	if (l->map[slot].is_iomem)
+		return -EINVAL;
+	return 0;
+}
+
+static __printf(2, 3) void ha_log(struct drm_hyperaether_submit *args,
+				  const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+	int n;
+
+	if (!args->log_ptr || !args->log_size)
+		return;
+	va_start(ap, fmt);
+	n = vscnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = min_t(u32, n + 1, args->log_size);
+	buf[n - 1] = '\0';
+	if (copy_to_user(u64_to_user_ptr(args->log_ptr), buf, n))
+		return;
+}
+
+/* Loads the bundle from the program BO and verifies it. */
+static int ha_load_prog(struct ha_accel_lavm *l,
+			struct drm_hyperaether_submit *args)
+{
+	const void *buf = l->map[HA_BO_PROG].vaddr;
+	struct lavm_bundle_info info;
+	struct lavm_verify_err verr;
+	void *scratch;
+	size_t slen;
+	int err;
+
+	kernel_fpu_begin();
+	err = lavm_bundle_peek(buf, args->prog_size, &info);
+	kernel_fpu_end();
+	if (err) {
+		ha_log(args, "bundle: %s", lavm_strerror(err));
+		return -EINVAL;
+	}
+	if (info.ninsns > HA_ACCEL_MAX_PROG_INSNS) {
+		ha_log(args, "bundle: %u instructions, the driver takes at most %u",
+		       info.ninsns, (u32)HA_ACCEL_MAX_PROG_INSNS);
+		return -E2BIG;
+	}
+	l->insns = kvmalloc_array(info.ninsns, sizeof(*l->insns), GFP_KERNEL_ACCOUNT);
+	l->matrices = kvmalloc_array((size_t)info.nlinear * LAVM_MAT + 1,
+				     sizeof(float), GFP_KERNEL_ACCOUNT);
+	if (!l->insns || !l->matrices)
+		return -ENOMEM;
+	kernel_fpu_begin();
+	err = lavm_bundle_load(buf, args->prog_size, &l->prog, l->insns,
+			       info.ninsns, l->matrices,
+			       (size_t)info.nlinear * LAVM_MAT);
+	kernel_fpu_end();
+	if (err) {
+		ha_log(args, "bundle: %s", lavm_strerror(err));
+		return -EINVAL;
+	}
+	slen = lavm_verify_scratch_size(&l->prog);
+	scratch = kvmalloc(slen ?: 1, GFP_KERNEL);
+	if (!scratch)
+		return -ENOMEM;
+	kernel_fpu_begin();
+	err = lavm_verify(&l->prog, scratch, slen, &verr);
+	kernel_fpu_end();
+	kvfree(scratch);
+	if (err) {
+		ha_log(args, "verifier: %s at instruction %d operand %d",
+		       lavm_strerror(verr.code), (int)verr.insn,
+		       (int)verr.operand);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Segments: the fabric's SHARE rights become the job's access table. */
+static int ha_load_acl(struct ha_accel_lavm *l,
+		       struct drm_hyperaether_submit *args)
+{
+	u32 ids[HA_ACCEL_MAX_SEGMENTS], n = args->nsegments, i;
+	struct ha_fabric *fabric;
+	int ret;
+
+	if (copy_from_user(ids, u64_to_user_ptr(args->segments_ptr),
+			   n * sizeof(u32)))
+		return -EFAULT;
+	l->dom = vmemdup_user(u64_to_user_ptr(args->domains_ptr),
+			      args->ninstances);
+	if (IS_ERR(l->dom)) {
+		ret = PTR_ERR(l->dom);
+		l->dom = NULL;
+		return ret;
+	}
+	for (i = 0; i < args->ninstances; i++)
+		if (l->dom[i] >= n)
+			return -EINVAL;
+	fabric = ha_fabric_get_fd(args->fabric_fd);
+	if (IS_ERR(fabric))
+		return PTR_ERR(fabric);
+	ret = ha_fabric_share_acl(fabric, ids, n, l->allow);
+	if (!ret)
+		ret = ha_fabric_charge_epochs(fabric, ids, n, args->max_epochs,
+					      l->fvms);
+	ha_fabric_put(fabric);
+	if (ret)
+		return ret;
+	l->nseg = n;
+	l->acl = (struct lavm_acl){
+		.dom = l->dom, .allow = l->allow,
+		.seg_words = args->seg_words, .nseg = n,
+	};
+	l->lj.acl = &l->acl;
+	return 0;
+}
+
+static int ha_submit_check(const struct drm_hyperaether_submit *args)
+{
+	if (args->flags & ~DRM_HYPERAETHER_SUBMIT_FLAGS || args->pad ||
+	    args->job_id)
+		return -EINVAL;
+	if (args->engine != DRM_HYPERAETHER_ENGINE_CPU)
+		return -EINVAL;
+	if (!args->ninstances || args->ninstances > HA_ACCEL_MAX_INSTANCES)
+		return -EINVAL;
+	if (!args->max_epochs || args->max_epochs > READ_ONCE(ha_accel_max_epochs))
+		return -EINVAL;
+	if (args->nshared > LAVM_MAX_SHARED || (!args->nshared && args->shared_handle))
+		return -EINVAL;
+	if (args->log_size > HA_ACCEL_MAX_LOG || (!args->log_ptr && args->log_size))
+		return -EINVAL;
+	if (args->nsegments > HA_ACCEL_MAX_SEGMENTS)
+		return -EINVAL;
+	if (args->nsegments) {
+		if (!args->seg_words || args->fabric_fd < 0)
+			return -EINVAL;
+	} else if (args->seg_words || args->segments_ptr || args->domains_ptr ||
+		   args->fabric_fd != -1) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ha_submit_prepare(struct drm_file *file, struct ha_accel_lavm *l,
+			     struct drm_hyperaether_submit *args)
+{
+	size_t stack;
+	int ret;
+
+	ret = ha_bo_get(file, l, HA_BO_PROG, args->prog_handle, args->prog_size);
+	if (ret)
+		return ret;
+	ret = ha_load_prog(l, args);
+	if (ret)
+		return ret;
+	if (args->nshared < l->prog.shared_size) {
+		ha_log(args, "program needs %u shared words, job has %u",
+		       l->prog.shared_size, args->nshared);
+		return -EINVAL;
+	}
+	ret = ha_bo_get(file, l, HA_BO_STATE, args->state_handle,
+			(u64)args->ninstances * sizeof(struct lavm_vm));
+	if (ret)
+		return ret;
+	if (args->nshared) {
+		ret = ha_bo_get(file, l, HA_BO_SHARED, args->shared_handle,
+				(u64)args->nshared * sizeof(float));
+		if (ret)
+			return ret;
+	}
+	stack = lavm_stack_size(&l->prog, args->ninstances);
+	if (args->stack_handle) {
+		ret = ha_bo_get(file, l, HA_BO_STACK, args->stack_handle, stack);
+		if (ret)
+			return ret;
+	} else if (stack) {
+		l->kstack = kvzalloc(stack, GFP_KERNEL_ACCOUNT);
+		if (!l->kstack)
+			return -ENOMEM;
+	}
+	l->lj = (struct lavm_job){
+		.prog = &l->prog,
+		.vms = l->map[HA_BO_STATE].vaddr,
+		.nvms = args->ninstances,
+		.stack = args->stack_handle ? l->map[HA_BO_STACK].vaddr : l->kstack,
+		.shared = args->nshared ? l->map[HA_BO_SHARED].vaddr : NULL,
+		.nshared = args->nshared,
+		.max_epochs = args->max_epochs,
+	};
+	l->max_epochs = args->max_epochs;
+	l->init_states = args->flags & DRM_HYPERAETHER_SUBMIT_INIT_STATES;
+	if (args->nsegments)
+		return ha_load_acl(l, args);
+	return 0;
+}
+
+int ha_accel_submit_ioctl(struct drm_device *drm, void *data,
+			  struct drm_file *file)
+{
+	struct drm_hyperaether_submit *args = data;
+	struct ha_accel_file *af = file->driver_priv;
+	struct drm_syncobj *out = NULL;
+	struct ha_accel_lavm *l;
+	struct ha_accel_ctx *ctx;
+	struct ha_accel_job *job;
+	u32 id;
+	int ret;
+
+	ret = ha_submit_check(args);
+	if (ret)
+		return ret;
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
+	if (!l)
+		return -ENOMEM;
+	ret = ha_submit_prepare(file, l, args);
+	if (ret)
+		goto err_free;
+	if (args->out_syncobj) {
+		out = drm_syncobj_find(file, args->out_syncobj);
+		if (!out) {
+			ret = -ENOENT;
+			goto err_free;
+		}
+	}
+
+	/* The context cannot be destroyed while the file lock is held. */
+	mutex_lock(&af->lock);
+	ctx = xa_load(&af->ctxs, args->ctx_id);
+	if (!ctx) {
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	job = ha_accel_job_alloc(ctx, &ha_accel_cpu_engine, file->client_id);
+	if (IS_ERR(job)) {
+		ret = PTR_ERR(job);
+		goto err_unlock;
+	}
+	job->priv = l;
+	l = NULL;
+	if (args->in_syncobj) {
+		ret = drm_sched_job_add_syncobj_dependency(&job->base, file,
+							   args->in_syncobj, 0);
+		if (ret)
+			goto err_job;
+	}
+	ret = xa_alloc(&af->jobs, &id, job, XA_LIMIT(1, U32_MAX), GFP_KERNEL);
+	if (ret)
+		goto err_job;
+	job->id = id;
+	ha_accel_job_push(job);
+	mutex_unlock(&af->lock);
+
+	atomic64_inc(&af->adev->jobs_submitted);
+	if (out) {
+		drm_syncobj_replace_fence(out, job->finished);
+		drm_syncobj_put(out);
+	}
+	args->job_id = id;
+	return 0;
+
+err_job:
+	ha_accel_job_abort(job);
+err_unlock:
+	mutex_unlock(&af->lock);
+	if (out)
+		drm_syncobj_put(out);
+err_free:
+	if (l)
+		ha_lavm_free(l);
+	return ret;
+}
+
+/* ------------------------------------------------------------- wait */
+
+static void ha_fill_status(struct ha_accel_job *job,
+			   struct drm_hyperaether_wait *args)
+{
+	bool done = dma_fence_is_signaled(job->finished);
+	int i;
+
+	args->state = done ? DRM_HYPERAETHER_JOB_DONE : READ_ONCE(job->state);
+	if (args->state == DRM_HYPERAETHER_JOB_DONE && !done)
+		args->state = DRM_HYPERAETHER_JOB_RUNNING;
+	args->error = 0;
+	if (done) {
+		args->error = job->error ?: job->finished->error;
+		if (args->error == -ESRCH)
+			args->error = -ECANCELED;
+	}
+	args->epochs = job->epochs;
+	args->insns = job->insns;
+	args->run_ns = job->run_ns;
+	args->halted = done ? job->halted : 0;
+	args->faulted = done ? job->faulted : 0;
+	args->active = done ? job->active : 0;
+	for (i = 0; i < DRM_HYPERAETHER_NFAULTS; i++)
+		args->faults[i] = done ? job->faults[i] : 0;
+}
+
+int ha_accel_wait_ioctl(struct drm_device *drm, void *data,
+			struct drm_file *file)
+{
+	struct drm_hyperaether_wait *args = data;
+	struct ha_accel_file *af = file->driver_priv;
+	struct ha_accel_job *job;
+	long ret = 0;
+
+	if (args->flags & ~DRM_HYPERAETHER_WAIT_FLAGS || args->pad)
+		return -EINVAL;
+	if (args->job_id > U32_MAX)
+		return -ENOENT;
+	mutex_lock(&af->lock);
+	job = xa_load(&af->jobs, args->job_id);
+	if (job)
+		kref_get(&job->kref);
+	mutex_unlock(&af->lock);
+	if (!job)
+		return -ENOENT;
+
+	if (!dma_fence_is_signaled(job->finished)) {
+		s64 left = args->timeout_ns - ktime_get_ns();
+
+		ret = left > 0 ? dma_fence_wait_timeout(job->finished, true,
+							nsecs_to_jiffies(left)) : 0;
+		if (ret == 0)
+			ret = -ETIME;
+		else if (ret > 0)
+			ret = 0;
+	}
+	ha_fill_status(job, args);
+	if (!ret && args->flags & DRM_HYPERAETHER_WAIT_RELEASE) {
+		mutex_lock(&af->lock);
+		if (xa_cmpxchg(&af->jobs, args->job_id, job, NULL, 0) == job)
+			ha_accel_job_put(job);
+		mutex_unlock(&af->lock);
+	}
+	ha_accel_job_put(job);
+	return ret;
+}
