@@ -62,6 +62,15 @@ done
 
 # Kernel modules we depend on (kvm_amd, ...) with their own dependencies,
 # in load order, decompressed because busybox insmod may not inflate them.
+# Our modules' own dependencies on kernel modules (drm, gpu-sched, ...)
+# come from their modinfo; the ones among our modules load from ko.order.
+ours=" $(for ko in $kos; do basename "${ko%.ko}"; done | tr '\n' ' ')"
+for ko in $kos; do
+	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+		case "$ours" in *" $dep "*) ;; *) preload="$preload $dep" ;; esac
+	done
+done
+
 : > "$stage/ha/preload.order"
 if [ -n "$preload" ]; then
 	for mod in $preload; do
