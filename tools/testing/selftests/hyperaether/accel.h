@@ -419,12 +419,11 @@ static inline int accel_prog_random(struct accel_prog *p, struct accel_rng *g, u
 			in->a[0] = accel_below(g, n);
 		p->img.prog.ninsns = n;
 		p->img.prog.shared_size = accel_below(g, 2) ? nshared : 0;
+		/* Rejected (a negative enum lavm_err, which overlaps errnos): draw again. */
 		ret = lavm_image_finish(&p->img, &verr);
 		if (!ret)
 			return accel_prog_bundle(p);
 		accel_prog_free(p);
-		if (ret == -ENOMEM)
-			return ret;
 	}
 }
 

@@ -546,6 +546,7 @@ FIXTURE_SETUP(caps)
 	self->segs[1] = self->vm_b;
 	self->dom[0] = self->dom[1] = 0;
 	self->dom[2] = self->dom[3] = 1;
+	accel_bufs_load(&self->b, &self->p, &self->r);
 	accel_submit_fill(&self->s, &self->b, &self->p, &self->r);
 	self->s.fabric_fd = self->hfd;
 	self->s.nsegments = 2;
@@ -956,11 +957,14 @@ TEST_F(accel, out_syncobj_signals_and_exports_a_sync_file)
 	struct drm_hyperaether_wait st;
 	struct accel_bufs b;
 	struct accel_prog p;
-	struct accel_run r = { .nvms = 3, .max_epochs = 10, .init = 1 };
+	struct accel_run r;
 	struct pollfd pfd = { .events = POLLIN };
 	uint32_t so;
 	int sf;
 
+	ASSERT_EQ(0, accel_run_alloc(&r, 3, 0, 0));
+	r.max_epochs = 10;
+	r.init = 1;
 	ASSERT_EQ(0, accel_prog_asm(&p, "halt", "HALT\n"));
 	ASSERT_EQ(0, accel_bufs_new(self->fd, &b, 4096, 3, 0, 0));
 	ASSERT_EQ(0, ha_accel_syncobj_create(self->fd, 0, &so));
@@ -979,6 +983,7 @@ TEST_F(accel, out_syncobj_signals_and_exports_a_sync_file)
 	ha_accel_syncobj_destroy(self->fd, so);
 	accel_bufs_free(&b);
 	accel_prog_free(&p);
+	accel_run_free(&r);
 }
 
 /*
@@ -992,10 +997,13 @@ TEST_F_TIMEOUT(accel, in_syncobj_holds_a_job_queued_until_it_signals, 120)
 	struct drm_hyperaether_wait st;
 	struct accel_bufs spin, b;
 	struct accel_prog ps, p;
-	struct accel_run r = { .nvms = 2, .max_epochs = 10, .init = 1 };
+	struct accel_run r;
 	uint32_t so;
 	uint64_t run;
 
+	ASSERT_EQ(0, accel_run_alloc(&r, 2, 0, 0));
+	r.max_epochs = 10;
+	r.init = 1;
 	ASSERT_EQ(0, accel_prog_asm(&ps, "spin", spin_src));
 	ASSERT_EQ(0, accel_prog_asm(&p, "halt", "HALT\n"));
 	ASSERT_EQ(0, accel_bufs_new(self->fd, &spin, 4096, 64, 0, 0));
@@ -1027,6 +1035,7 @@ TEST_F_TIMEOUT(accel, in_syncobj_holds_a_job_queued_until_it_signals, 120)
 	ha_accel_syncobj_destroy(self->fd, so);
 	accel_bufs_free(&spin);
 	accel_bufs_free(&b);
+	accel_run_free(&r);
 	accel_prog_free(&ps);
 	accel_prog_free(&p);
 }
