@@ -87,7 +87,12 @@ int ha_vmfd_create(struct ha_vm *vm, u32 rights, u32 flags)
 		fd = PTR_ERR(file);
 		goto err_put;
 	}
-	/* All fds of a VM share its mappings, so revoking reaches them all. */
+	/*
+	 * All fds of a VM share its mappings, so revoking reaches them all.
+	 * mmap() looks at the mapping's host (IS_SWAPFILE): every anon-inode
+	 * file has the same inode, so each fd stores the same pointer.
+	 */
+	WRITE_ONCE(vm->mapping.host, file_inode(file));
 	file->f_mapping = &vm->mapping;
 	fd_install(fd, file);
 	return fd;
