@@ -96,7 +96,7 @@ uapi-check:
 		for lang in c c++; do \
 			n=$$((n+1)); \
 			if printf '#include <%s>\nint main(void) { return 0; }\n' $${h#uapi/} | \
-			   $(CC) -x $$lang -Wall -Wextra -Werror -pedantic -I$(TOP)/uapi \
+			   $(CC) -x $$lang -Wall -Wextra -Werror -pedantic -I$(TOP)/uapi $$(pkg-config --cflags libdrm) \
 			   -o $(BUILD)/uapi/test - >$(BUILD)/uapi/out 2>&1; then \
 				echo "ok $$n - uapi/$$h/$$lang" >> $(RESULTS)/uapi.tap; \
 			else \

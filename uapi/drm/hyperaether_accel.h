@@ -9,8 +9,11 @@
  * signal a dma-fence that can be exported through a syncobj.
  *
  * Rules of every ioctl here (Documentation/process/botching-up-ioctls.rst):
- * pad and reserved fields must be zero, unknown flags are -EINVAL, every
- * struct is 64-bit aligned and only ever grows at the end.
+ * pad and reserved fields must be zero, output fields (ctx_id, handle,
+ * job_id) must be zero on input, unknown flags are -EINVAL, every struct is
+ * 64-bit aligned and only ever grows at the end.  Userspace includes this
+ * header with libdrm's include path (pkg-config --cflags libdrm), where
+ * "drm.h" lives.
  *
  * See Documentation/hyperaether-accel.rst.
  */
