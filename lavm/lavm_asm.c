@@ -491,6 +491,8 @@ static const char *verify_hint(int code)
 		return "calls must not recurse, and nesting must fit the .stack bound (at most 64)";
 	case LAVM_E_LIMIT:
 		return "a program has 1 to 1048576 instructions";
+	case LAVM_E_TARGET:
+		return "a target is a label or the index (from 0) of an instruction of this program";
 	}
 	return NULL;
 }

@@ -57,6 +57,10 @@ static void test_diagnostics(void)
 	expect_error("empty program", "# nothing\n", "1:1", "empty program");
 	expect_error("unknown directive", ".entry 3\nHALT\n", "1:1", "unknown directive");
 	expect_error("too many operands", "HALT r0\n", "1:1", "SYSCALL_HALT takes 0 operands");
+	/* libFuzzer crash 38bd6a59: the call-depth walk ran before the verifier
+	 * and followed a branch target past the end of the program */
+	expect_error("branch target past the end", "SUB r3, r3, r2\n\tBRANCH_GT r3,7\n", "2:1",
+		     "target outside the program");
 
 	int ret;
 	char *d = diag_of("# the seed's syntax\nLOOP_START:   # label alone\n\tsetI r1, -2.5e-1 # lower case\n"
