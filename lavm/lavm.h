@@ -47,6 +47,7 @@ enum lavm_fault {
 	LAVM_FAULT_STACK_OVERFLOW = 3,	/* CALL with max_call_depth frames in use */
 	LAVM_FAULT_STACK_UNDERFLOW = 4,	/* RETURN with no frame */
 	LAVM_FAULT_BAD_STATE = 5,	/* status or sp out of range at start */
+	LAVM_FAULT_ACCESS = 6,		/* READ/WRITE index in a segment the VM's domain may not use */
 };
 
 /*
@@ -247,9 +248,34 @@ bool lavm_branch_taken(uint32_t op, float c);
 /* ------------------------------------------------------------ jobs */
 
 /*
+ * struct lavm_acl - access control on shared memory (capabilities on data).
+ * Shared memory is split into @nseg segments of @seg_words words: word a is
+ * in segment a / seg_words.  VM i belongs to domain dom[i] (< nseg), and
+ * domain d may READ and WRITE segment s iff bit s of allow[d] is set.  A
+ * READ or WRITE with a valid index in a segment its domain may not use, or
+ * past nseg * seg_words, faults the VM with LAVM_FAULT_ACCESS.
+ * @dom:       job->nvms entries
+ * @allow:     nseg entries
+ * @seg_words: words per segment, >= 1
+ * @nseg:      1..LAVM_ACL_MAX_SEG
+ */
+#define LAVM_ACL_MAX_SEG	64
+struct lavm_acl {
+	const uint8_t *dom;
+	const uint64_t *allow;
+	uint32_t seg_words;
+	uint32_t nseg;
+};
+
+/* LAVM_OK if @acl is well formed for @nvms VMs, else LAVM_E_LIMIT. */
+int lavm_acl_check(const struct lavm_acl *acl, uint32_t nvms);
+
+/*
  * struct lavm_job - what every engine runs: @nvms VMs of one program.
  * @stack:  nvms * prog->max_call_depth frames (lavm_stack_size())
  * @shared: nshared f32 words (nshared >= prog->shared_size)
+ * @acl:    NULL (every VM may use all of @shared), or checked on every
+ *          READ and WRITE; the caller validates it with lavm_acl_check()
  */
 struct lavm_job {
 	const struct lavm_prog *prog;
@@ -259,6 +285,7 @@ struct lavm_job {
 	float *shared;
 	uint32_t nshared;
 	uint32_t max_epochs;
+	const struct lavm_acl *acl;
 };
 
 size_t lavm_stack_size(const struct lavm_prog *prog, uint32_t nvms);

@@ -16,12 +16,16 @@ static void usage(FILE *f)
 	      "       lavm verify PROG.lavm|PROG.lasm\n"
 	      "       lavm run PROG.lasm|PROG.lavm [--vms N] [--engine ref|cpu|switch|dense]\n"
 	      "                [--threads T] [--max-epochs E] [--shared N]\n"
-	      "                [--shared-in FILE.json] [--init FILE.json] [--json]\n"
+	      "                [--shared-in FILE.json] [--init FILE.json] [--acl FILE.json]\n"
+	      "                [--json]\n"
 	      "\n"
 	      "run: every VM starts at the entry with r0 = its index; the run stops when\n"
 	      "no VM is running or yielded, or after E epochs (default 1000000).\n"
 	      "Engines: cpu (epoch engine, default), ref (reference interpreter),\n"
 	      "switch (per-VM interpreter), dense (the seed's mat-vec; not exact).\n"
+	      "--acl: {\"seg_words\": W, \"dom\": [domain of each VM], \"allow\": [mask of\n"
+	      "each domain]}: VMs of domain d may use shared segment s (words s*W..s*W+W-1)\n"
+	      "iff bit s of allow[d] is set; other READs/WRITEs fault \"access\".\n"
 	      "Semantics: Documentation/lavm.rst\n", f);
 }
 
@@ -127,13 +131,15 @@ static int cmd_run(int argc, char **argv)
 		{ "shared", required_argument, NULL, 's' },
 		{ "shared-in", required_argument, NULL, 'S' },
 		{ "init", required_argument, NULL, 'i' },
+		{ "acl", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	uint32_t nvms = 1, threads = 0, max_epochs = 1000000, nshared = 0;
-	const char *shared_in = NULL, *init = NULL;
+	const char *shared_in = NULL, *init = NULL, *acl_in = NULL;
 	enum lavm_engine_kind kind = LAVM_ENGINE_EPOCH;
+	struct lavm_acl acl = { 0 };
 	struct lavm_image img;
 	struct lavm_job job;
 	bool json = false;
@@ -149,6 +155,7 @@ static int cmd_run(int argc, char **argv)
 		case 's': if (parse_u32("--shared", optarg, LAVM_MAX_SHARED, &nshared)) return 2; break;
 		case 'S': shared_in = optarg; break;
 		case 'i': init = optarg; break;
+		case 'a': acl_in = optarg; break;
 		case 'j': json = true; break;
 		case 'e':
 			if (!strcmp(optarg, "ref")) kind = LAVM_ENGINE_REF;
@@ -187,11 +194,14 @@ static int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	if ((init && lavm_json_read_init(init, &job, stderr)) ||
-	    (shared_in && lavm_json_read_shared(shared_in, &job, stderr))) {
+	    (shared_in && lavm_json_read_shared(shared_in, &job, stderr)) ||
+	    (acl_in && lavm_json_read_acl(acl_in, nvms, &acl, stderr))) {
 		lavm_job_free(&job);
 		lavm_image_free(&img);
 		return 1;
 	}
+	if (acl_in)
+		job.acl = &acl;
 	epochs = lavm_engine_run(&job, kind, threads);
 	if (epochs < 0) {
 		fprintf(stderr, "lavm: run failed: %s\n", strerror(-epochs));
@@ -216,6 +226,7 @@ static int cmd_run(int argc, char **argv)
 		if (nvms > 8)
 			printf("... (--json prints every VM)\n");
 	}
+	lavm_json_free_acl(&acl);
 	lavm_job_free(&job);
 	lavm_image_free(&img);
 	return epochs < 0 ? 1 : 0;

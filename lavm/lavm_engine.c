@@ -205,6 +205,8 @@ long lavm_engine_run(struct lavm_job *job, enum lavm_engine_kind kind, unsigned 
 	uint32_t *matidx;
 	long ret;
 
+	if (job->acl && lavm_acl_check(job->acl, job->nvms))
+		return -EINVAL;
 	switch (kind) {
 	case LAVM_ENGINE_REF:
 		return lavm_ref_run(job);

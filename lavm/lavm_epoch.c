@@ -384,10 +384,10 @@ static void lane_step(struct lavm_epoch *eng, struct lavm_epoch_block *b, int l)
 		break;
 	case K_READ: {
 		const struct lavm_insn *in = &job->prog->insns[b->ip[l]];
-		uint32_t addr;
+		uint32_t addr, fault = lavm_shared_access(job, b->first + l, b->x[in->a[1]][l], &addr);
 
-		if (!lavm_shared_index(b->x[in->a[1]][l], job->nshared, &addr)) {
-			lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
+		if (fault) {
+			lane_fault(b, l, fault);
 			break;
 		}
 		b->x[in->a[0]][l] = job->shared[addr];
@@ -476,9 +476,15 @@ static uint32_t run_coherent(struct lavm_epoch *eng, struct lavm_epoch_block *b,
 			uint32_t ns = eng->job->nshared, idx;
 			bool ok = most + steps <= b->horizon;
 
-			for (int l = 0; l < B && ok; l++)
-				if (!m || m[l])
-					ok = lavm_shared_index(ad[l], ns, &idx);
+			if (!eng->job->acl) {
+				for (int l = 0; l < B && ok; l++)
+					if (!m || m[l])
+						ok = lavm_shared_index(ad[l], ns, &idx);
+			} else {
+				for (int l = 0; l < B && ok; l++)
+					if (!m || m[l])
+						ok = !lavm_shared_access(eng->job, b->first + l, ad[l], &idx);
+			}
 			if (!ok)
 				break;		/* a fault, or too early: lane by lane */
 			for (int l = 0; l < B; l++)
@@ -819,15 +825,16 @@ static void io_writes(struct lavm_epoch *eng, uint32_t e)
 			continue;
 		for (uint32_t l = 0; l < b->count; l++) {
 			const struct lavm_insn *in;
-			uint32_t addr;
+			uint32_t addr, fault;
 
 			if (b->status[l] != LAVM_RUNNING || b->epochs[l] != e ||
 			    b->ip[l] >= job->prog->ninsns || code[b->ip[l]].kind != K_IO)
 				continue;
 			in = &job->prog->insns[b->ip[l]];
 			b->epochs[l]++;
-			if (!lavm_shared_index(b->x[in->a[0]][l], job->nshared, &addr)) {
-				lane_fault(b, l, LAVM_FAULT_SHARED_ADDR);
+			fault = lavm_shared_access(job, b->first + l, b->x[in->a[0]][l], &addr);
+			if (fault) {
+				lane_fault(b, l, fault);
 			} else {
 				job->shared[addr] = b->x[in->a[1]][l];
 				b->ip[l]++;

@@ -89,6 +89,28 @@ static inline struct lavm_alu_slots lavm_alu_slots(const struct lavm_insn *in)
 	return s;
 }
 
+/* True if VM @vm's domain may use shared word @addr (lavm_acl_check()ed). */
+static inline bool lavm_acl_allows(const struct lavm_acl *acl, uint32_t vm, uint32_t addr)
+{
+	uint32_t seg = addr / acl->seg_words;
+
+	return seg < acl->nseg && (acl->allow[acl->dom[vm]] >> seg & 1);
+}
+
+/*
+ * The index check of every READ and WRITE, for VM @vm with address register
+ * value @x: LAVM_FAULT_NONE and *addr, or the fault it raises.
+ */
+static inline uint32_t lavm_shared_access(const struct lavm_job *job, uint32_t vm, float x,
+					  uint32_t *addr)
+{
+	if (!lavm_shared_index(x, job->nshared, addr))
+		return LAVM_FAULT_SHARED_ADDR;
+	if (job->acl && !lavm_acl_allows(job->acl, vm, *addr))
+		return LAVM_FAULT_ACCESS;
+	return LAVM_FAULT_NONE;
+}
+
 /* The immediate operand of SETI (a[1]) and SCALE (a[2]). */
 static inline uint32_t lavm_alu_imm(const struct lavm_insn *in)
 {

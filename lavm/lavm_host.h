@@ -47,7 +47,7 @@ enum lavm_engine_kind {
  * Runs @job on an engine with @threads threads (epoch engine only).  The
  * epoch engine uses the widest vector code the CPU has; the environment
  * variable LAVM_ISA=generic|avx2|avx512 forces one.  Returns epochs run,
- * or a negative errno.
+ * or a negative errno (-EINVAL for a job->acl that lavm_acl_check() rejects).
  */
 long lavm_engine_run(struct lavm_job *job, enum lavm_engine_kind kind, unsigned int threads);
 const char *lavm_engine_isa(void);
@@ -60,6 +60,9 @@ void lavm_job_free(struct lavm_job *job);
 /* JSON: --init and --shared-in files, and the run report. */
 int lavm_json_read_init(const char *path, struct lavm_job *job, FILE *diag);
 int lavm_json_read_shared(const char *path, struct lavm_job *job, FILE *diag);
+/* --acl: fills @acl for @nvms VMs (arrays allocated; free with lavm_json_free_acl). */
+int lavm_json_read_acl(const char *path, uint32_t nvms, struct lavm_acl *acl, FILE *diag);
+void lavm_json_free_acl(struct lavm_acl *acl);
 void lavm_json_print_float(FILE *out, float f);
 void lavm_json_write_result(FILE *out, const struct lavm_job *job, uint32_t epochs);
 const char *lavm_status_name(uint32_t status);

@@ -55,6 +55,17 @@ void lavm_vm_check(struct lavm_vm *vm, const struct lavm_prog *prog)
 		vm_fault(vm, LAVM_FAULT_BAD_STATE);
 }
 
+int lavm_acl_check(const struct lavm_acl *acl, uint32_t nvms)
+{
+	if (!acl->dom || !acl->allow || acl->seg_words < 1 || acl->nseg < 1 ||
+	    acl->nseg > LAVM_ACL_MAX_SEG)
+		return LAVM_E_LIMIT;
+	for (uint32_t i = 0; i < nvms; i++)
+		if (acl->dom[i] >= acl->nseg)
+			return LAVM_E_LIMIT;
+	return LAVM_OK;
+}
+
 /* IP as an instruction index, or false if it is not one. */
 static bool fetch_ip(const struct lavm_vm *vm, const struct lavm_prog *prog, uint32_t *ip)
 {
@@ -72,16 +83,17 @@ static struct lavm_frame *vm_frames(struct lavm_job *job, uint32_t i)
 }
 
 /*
- * One instruction of VM @vm, with shared memory @shared as of the start of
- * the epoch; a WRITE is left in pend_addr/pend_val.
+ * One instruction of VM @i, with shared memory as of the start of the
+ * epoch; a WRITE is left in pend_addr/pend_val.
  */
-static void exec_one(struct lavm_job *job, struct lavm_vm *vm, struct lavm_frame *frames)
+static void exec_one(struct lavm_job *job, uint32_t i, struct lavm_frame *frames)
 {
 	const struct lavm_prog *prog = job->prog;
+	struct lavm_vm *vm = &job->vms[i];
 	const struct lavm_insn *in;
 	const struct lavm_isa *isa;
 	float *v = vm->v;
-	uint32_t ip, addr;
+	uint32_t ip, addr, fault;
 
 	vm->epochs++;
 	if (vm->status == LAVM_YIELDED) {
@@ -106,15 +118,17 @@ static void exec_one(struct lavm_job *job, struct lavm_vm *vm, struct lavm_frame
 	case LAVM_CLASS_IO:
 		switch (in->op) {
 		case LAVM_OP_READ:
-			if (!lavm_shared_index(v[LAVM_X_R0 + in->a[1]], job->nshared, &addr)) {
-				vm_fault(vm, LAVM_FAULT_SHARED_ADDR);
+			fault = lavm_shared_access(job, i, v[LAVM_X_R0 + in->a[1]], &addr);
+			if (fault) {
+				vm_fault(vm, fault);
 				return;
 			}
 			v[LAVM_X_R0 + in->a[0]] = job->shared[addr];
 			break;
 		case LAVM_OP_WRITE:
-			if (!lavm_shared_index(v[LAVM_X_R0 + in->a[0]], job->nshared, &addr)) {
-				vm_fault(vm, LAVM_FAULT_SHARED_ADDR);
+			fault = lavm_shared_access(job, i, v[LAVM_X_R0 + in->a[0]], &addr);
+			if (fault) {
+				vm_fault(vm, fault);
 				return;
 			}
 			vm->pend_addr = addr;
@@ -165,7 +179,7 @@ static void exec_one(struct lavm_job *job, struct lavm_vm *vm, struct lavm_frame
 
 void lavm_ref_step(struct lavm_job *job, uint32_t i)
 {
-	exec_one(job, &job->vms[i], vm_frames(job, i));
+	exec_one(job, i, vm_frames(job, i));
 }
 
 void lavm_commit_writes(struct lavm_job *job, uint32_t first, uint32_t count)
@@ -221,7 +235,7 @@ uint32_t lavm_switch_run(struct lavm_job *job)
 	for (uint32_t i = 0; i < job->nvms; i++) {
 		struct lavm_vm *vm = &job->vms[i];
 		struct lavm_frame *frames = vm_frames(job, i);
-		uint32_t ip, e, sp, max = job->max_epochs, addr;
+		uint32_t ip, e, sp, max = job->max_epochs, addr, fault;
 		float v[LAVM_DIM];
 
 		lavm_vm_check(vm, prog);
@@ -264,8 +278,9 @@ uint32_t lavm_switch_run(struct lavm_job *job)
 							   v[1 + (in->a[2] & 3)], 0);
 				break;
 			case LAVM_OP_READ:
-				if (!lavm_shared_index(v[1 + in->a[1]], job->nshared, &addr)) {
-					vm_fault(vm, LAVM_FAULT_SHARED_ADDR);
+				fault = lavm_shared_access(job, i, v[1 + in->a[1]], &addr);
+				if (fault) {
+					vm_fault(vm, fault);
 					goto out;
 				}
 				v[1 + in->a[0]] = job->shared[addr];

@@ -33,6 +33,7 @@ const char *lavm_fault_name(uint32_t fault)
 	case LAVM_FAULT_STACK_OVERFLOW: return "stack_overflow";
 	case LAVM_FAULT_STACK_UNDERFLOW: return "stack_underflow";
 	case LAVM_FAULT_BAD_STATE: return "bad_state";
+	case LAVM_FAULT_ACCESS: return "access";
 	}
 	return "invalid";
 }
@@ -247,4 +248,110 @@ int lavm_json_read_shared(const char *path, struct lavm_job *job, FILE *diag)
 out:
 	json_object_put(root);
 	return ret;
+}
+
+/* An integer in 0..@max (json-c reads integers above INT64_MAX as uint64). */
+static int json_uint(json_object *o, uint64_t max, uint64_t *v, const char *path,
+		     const char *what, FILE *diag)
+{
+	if (json_object_is_type(o, json_type_int) && json_object_get_int64(o) >= 0 &&
+	    json_object_get_uint64(o) <= max) {
+		*v = json_object_get_uint64(o);
+		return 0;
+	}
+	fprintf(diag, "%s: error: %s must be an integer 0..%llu\n", path, what,
+		(unsigned long long)max);
+	return -EINVAL;
+}
+
+/*
+ * --acl: {"seg_words": W, "dom": [one domain per VM], "allow": [one mask per
+ * segment]}: nseg is the length of "allow", masks are integers (bit s:
+ * segment s).  The arrays are allocated; lavm_json_free_acl() frees them.
+ */
+int lavm_json_read_acl(const char *path, uint32_t nvms, struct lavm_acl *acl, FILE *diag)
+{
+	json_object *root = read_json(path, diag), *w, *dom, *allow;
+	uint8_t *d = NULL;
+	uint64_t *a = NULL;
+	char what[32];
+	int ret = -EINVAL;
+	uint64_t x;
+
+	memset(acl, 0, sizeof(*acl));
+	if (!root)
+		return -EINVAL;
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "seg_words", &w) ||
+	    !json_object_object_get_ex(root, "dom", &dom) ||
+	    !json_object_object_get_ex(root, "allow", &allow) ||
+	    !json_object_is_type(dom, json_type_array) ||
+	    !json_object_is_type(allow, json_type_array)) {
+		fprintf(diag, "%s: error: expected {\"seg_words\": W, \"dom\": [...], \"allow\": [...]}\n",
+			path);
+		goto out;
+	}
+	json_object_object_foreach(root, key, val) {
+		(void)val;
+		if (strcmp(key, "seg_words") && strcmp(key, "dom") && strcmp(key, "allow")) {
+			fprintf(diag, "%s: error: unknown field \"%s\" (seg_words, dom, allow)\n",
+				path, key);
+			goto out;
+		}
+	}
+	if (json_uint(w, LAVM_MAX_SHARED, &x, path, "seg_words", diag))
+		goto out;
+	if (x == 0) {
+		fprintf(diag, "%s: error: seg_words must be at least 1\n", path);
+		goto out;
+	}
+	acl->seg_words = x;
+	acl->nseg = json_object_array_length(allow);
+	if (acl->nseg < 1 || acl->nseg > LAVM_ACL_MAX_SEG) {
+		fprintf(diag, "%s: error: \"allow\" needs 1..%d masks (one per segment), got %u\n",
+			path, LAVM_ACL_MAX_SEG, acl->nseg);
+		goto out;
+	}
+	if (json_object_array_length(dom) != nvms) {
+		fprintf(diag, "%s: error: \"dom\" needs one domain per VM: %u entries, got %zu\n",
+			path, nvms, json_object_array_length(dom));
+		goto out;
+	}
+	d = calloc(nvms + 1, 1);
+	a = calloc(acl->nseg, sizeof(*a));
+	if (!d || !a) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < acl->nseg; i++) {
+		snprintf(what, sizeof(what), "allow[%u]", i);
+		if (json_uint(json_object_array_get_idx(allow, i), UINT64_MAX, &a[i], path, what,
+			      diag))
+			goto out;
+	}
+	for (uint32_t i = 0; i < nvms; i++) {
+		snprintf(what, sizeof(what), "dom[%u]", i);
+		if (json_uint(json_object_array_get_idx(dom, i), acl->nseg - 1, &x, path, what,
+			      diag))
+			goto out;
+		d[i] = x;
+	}
+	acl->dom = d;
+	acl->allow = a;
+	d = NULL;
+	a = NULL;
+	ret = 0;
+out:
+	free(d);
+	free(a);
+	json_object_put(root);
+	return ret;
+}
+
+void lavm_json_free_acl(struct lavm_acl *acl)
+{
+	free((void *)acl->dom);
+	free((void *)acl->allow);
+	acl->dom = NULL;
+	acl->allow = NULL;
 }

@@ -10,7 +10,10 @@
  * is per VM-instruction, so it compares directly.
  *
  * usage: lavm_bench [--quick] [--sizes 1000,100000] [--threads T] [--sample S]
- *                   [--no-lua] [--work W]
+ *                   [--no-lua] [--work W] [--acl]
+ *
+ * --acl runs every job under an access-control table that allows everything
+ * (one domain, one segment): the cost of the checks themselves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -274,18 +277,28 @@ static void fill_shared(struct lavm_job *job)
 		job->shared[i] = (float)(i % 7);
 }
 
+static bool with_acl;
+
 static struct result time_engine(const struct lavm_prog *prog, uint32_t nvms, uint32_t nshared,
 				 enum lavm_engine_kind kind, unsigned int threads)
 {
+	static const uint64_t allow_all = 1;
 	struct result r = { 0, 0 };
+	struct lavm_acl acl = { NULL, &allow_all, 1, 1 };
 	struct lavm_job job;
 	double t;
 
 	if (lavm_job_alloc(&job, prog, nvms, nshared, 0xffffffffu))
 		return r;
 	fill_shared(&job);
+	if (with_acl) {
+		acl.dom = calloc(nvms, 1);
+		acl.seg_words = job.nshared ? job.nshared : 1;
+		job.acl = &acl;
+	}
 	t = now();
 	if (lavm_engine_run(&job, kind, threads) < 0) {
+		free((void *)acl.dom);
 		lavm_job_free(&job);
 		return r;
 	}
@@ -293,6 +306,7 @@ static struct result time_engine(const struct lavm_prog *prog, uint32_t nvms, ui
 	for (uint32_t i = 0; i < nvms; i++)
 		r.insns += job.vms[i].epochs;
 	r.rate = r.insns / t;
+	free((void *)acl.dom);
 	lavm_job_free(&job);
 	return r;
 }
@@ -322,6 +336,8 @@ int main(int argc, char **argv)
 			sizes[0] = 1000; sizes[1] = 100000; nsizes = 2; work = 2e8; slow_work = 1e7;
 		} else if (!strcmp(argv[i], "--no-lua")) {
 			lua = false;
+		} else if (!strcmp(argv[i], "--acl")) {
+			with_acl = true;
 		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
 			threads = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--sample") && i + 1 < argc) {
@@ -336,7 +352,7 @@ int main(int argc, char **argv)
 				sizes[nsizes++] = atoi(tok);
 		} else {
 			fprintf(stderr, "usage: lavm_bench [--quick] [--sizes N,N] [--threads T] "
-				"[--sample S] [--work W] [--no-lua]\n");
+				"[--sample S] [--work W] [--no-lua] [--acl]\n");
 			return 2;
 		}
 	}
@@ -351,7 +367,9 @@ int main(int argc, char **argv)
 	printf("lavm benchmark: VM-instructions per second (M = 10^6, G = 10^9)\n");
 	printf("epoch engine: %s vectors, %u thread(s); ref/switch timed on <= %u VMs (<= %.0e VM-instructions), dense on a fifth\n",
 	       lavm_engine_isa(), threads, sample, slow_work);
-	printf("bytes per VM: 128 (state) + 16 per call frame; the epoch engine adds a 112-byte SoA copy\n\n");
+	printf("bytes per VM: 128 (state) + 16 per call frame; the epoch engine adds a 112-byte SoA copy\n");
+	printf("access control: %s\n\n", with_acl ? "every job under a table that allows everything (--acl)" :
+	       "none (job->acl NULL)");
 	printf("%-8s %8s %7s %9s %9s %9s %9s %9s %9s %8s %8s\n", "workload", "N", "ins/VM",
 	       "ref", "switch", "dense", "epoch1T", "epoch", "luajit", "ep/lua", "ep/dense");
 	for (size_t w = 0; w < sizeof(workloads) / sizeof(workloads[0]); w++) {

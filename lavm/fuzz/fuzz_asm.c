@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     (size_t)info.nlinear * LAVM_MAT) ||
 	    memcmp(back.insns, img.insns, info.ninsns * sizeof(*back.insns)))
 		abort();
-	fuzz_run_both(&img.prog, 1 + size % 7, 64);
+	/* the middle byte picks an access-control table (or none) */
+	fuzz_run_both(&img.prog, 1 + size % 7, 64, data[size / 2] * 0x01010101u ^ data[size - 1]);
 	free(back.insns);
 	free(back.matrices);
 	free(buf);

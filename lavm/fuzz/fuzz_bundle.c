@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	scratch = malloc(lavm_verify_scratch_size(&prog) + 1);
 	if (!lavm_verify(&prog, scratch, lavm_verify_scratch_size(&prog), &err))
-		fuzz_run_both(&prog, 1 + size % 5, 48);
+		fuzz_run_both(&prog, 1 + size % 5, 48, data[size - 1] * 0x01010101u);
 	free(scratch);
 	free(insns);
 	free(mats);

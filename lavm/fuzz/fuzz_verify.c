@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prog.max_call_depth = data[3] % 70;
 	prog.shared_size = data[1] % 16;
 	if (!lavm_verify(&prog, scratch, sizeof(scratch), &err))
-		fuzz_run_both(&prog, 1 + data[3] % 6, 40);
+		fuzz_run_both(&prog, 1 + data[3] % 6, 40,
+			      (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | data[2] << 8 | data[3]);
 	free(insns);
 	free(mats);
 	return 0;

@@ -12,8 +12,18 @@
 #include <string.h>
 #include "lavm.h"
 
-static void fuzz_run_both(const struct lavm_prog *prog, uint32_t nvms, uint32_t max_epochs)
+/*
+ * @acl_bits: odd: both engines run under an access-control table drawn from
+ * the other bits (segments of 1-4 words, 1-4 segments, 4-bit masks).
+ */
+static void fuzz_run_both(const struct lavm_prog *prog, uint32_t nvms, uint32_t max_epochs,
+			  uint32_t acl_bits)
 {
+	uint8_t dom[8];
+	uint64_t allow[4];
+	struct lavm_acl acl = {
+		dom, allow, 1 + (acl_bits >> 1) % 4, 1 + (acl_bits >> 3) % 4
+	};
 	uint32_t nshared = prog->shared_size ? prog->shared_size : 4;
 	struct lavm_vm *a, *b;
 	struct lavm_frame *sa, *sb;
@@ -24,8 +34,12 @@ static void fuzz_run_both(const struct lavm_prog *prog, uint32_t nvms, uint32_t 
 	void *emem;
 	uint32_t ea, eb;
 
-	if (nshared > 65536)
+	if (nshared > 65536 || nvms > 8)
 		return;
+	for (uint32_t i = 0; i < 8; i++)
+		dom[i] = ((acl_bits >> 5) + i) % acl.nseg;
+	for (uint32_t d = 0; d < 4; d++)
+		allow[d] = acl_bits >> (8 + 4 * d) & 15;
 	a = calloc(nvms, sizeof(*a));
 	b = calloc(nvms, sizeof(*b));
 	sa = calloc(lavm_stack_size(prog, nvms) + 16, 1);
@@ -40,8 +54,12 @@ static void fuzz_run_both(const struct lavm_prog *prog, uint32_t nvms, uint32_t 
 	}
 	for (uint32_t i = 0; i < nshared; i++)
 		sha[i] = shb[i] = (float)(i % 5);
-	ja = (struct lavm_job){ prog, a, nvms, sa, sha, nshared, max_epochs };
-	jb = (struct lavm_job){ prog, b, nvms, sb, shb, nshared, max_epochs };
+	ja = (struct lavm_job){ prog, a, nvms, sa, sha, nshared, max_epochs,
+				acl_bits & 1 ? &acl : NULL };
+	jb = ja;
+	jb.vms = b;
+	jb.stack = sb;
+	jb.shared = shb;
 	ea = lavm_ref_run(&ja);
 	if (lavm_epoch_setup(&eng, &jb, emem, elen))
 		abort();

@@ -180,6 +180,22 @@ static void test_cli(const char *cli)
 	snprintf(cmd, sizeof(cmd), "%s run lavm/examples/yield.lasm --vms 3 --max-epochs 2 --json | tr -d ' \\n' "
 		 "| grep -q '\"epochs\":2,\"vms\":\\[{\"status\":\"yielded\"'", cli);
 	tap_ok(sh(cmd) == 0, "lavm run --max-epochs stops the run (a yielded VM stays yielded)");
+	/* --acl: VMs 0, 1 (domain 0: segment 0) may not read word 4, VMs 2, 3 may */
+	f = fopen("/tmp/lavm_asm_test_acl.lasm", "w");
+	fputs(".shared 8\nSETI r1, 4\nSYSCALL_READ r2, r1\nHALT\n", f);
+	fclose(f);
+	f = fopen("/tmp/lavm_asm_test_acl.json", "w");
+	fputs("{\"seg_words\": 4, \"dom\": [0, 0, 1, 1], \"allow\": [1, 3]}", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s run /tmp/lavm_asm_test_acl.lasm --vms 4 --acl /tmp/lavm_asm_test_acl.json "
+		 "--json | tr -d ' \n' | grep -q '\[{\"status\":\"faulted\",\"ip\":1,[^}]*\"fault\":\"access\"},"
+		 "{\"status\":\"faulted\",[^}]*},{\"status\":\"halted\",\"ip\":2,'", cli);
+	tap_ok(sh(cmd) == 0, "lavm run --acl faults the VMs of a domain without access with \"access\"");
+	snprintf(cmd, sizeof(cmd), "%s run /tmp/lavm_asm_test_acl.lasm --vms 3 --acl /tmp/lavm_asm_test_acl.json "
+		 ">/dev/null 2>&1", cli);
+	tap_ok(sh(cmd) == 1, "lavm run --acl with a domain list of the wrong length exits 1");
+	unlink("/tmp/lavm_asm_test_acl.lasm");
+	unlink("/tmp/lavm_asm_test_acl.json");
 	unlink("/tmp/lavm_asm_test_bad.lasm");
 	unlink("/tmp/lavm_asm_test.err");
 	unlink("/tmp/lavm_asm_test.lavm");

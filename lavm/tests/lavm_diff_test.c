@@ -150,6 +150,31 @@ static bool same_job(const struct lavm_job *a, const struct lavm_job *b, char *w
 	return true;
 }
 
+/*
+ * A random access-control table for @nvms VMs over @nshared words: segments
+ * of 1-4 words, sometimes fewer than cover shared memory, masks from "all"
+ * to "none", so that READs and WRITEs both pass and fault.
+ */
+static void random_acl(struct lavm_acl *acl, uint8_t *dom, uint64_t *allow, uint32_t nvms,
+		       uint32_t nshared)
+{
+	acl->seg_words = 1 + below(4);
+	acl->nseg = 1 + below((nshared + acl->seg_words - 1) / acl->seg_words + 1);
+	if (acl->nseg > LAVM_ACL_MAX_SEG)
+		acl->nseg = LAVM_ACL_MAX_SEG;
+	for (uint32_t d = 0; d < acl->nseg; d++) {
+		switch (below(4)) {
+		case 0: allow[d] = ~0ull; break;
+		case 1: allow[d] = 1ull << d; break;
+		default: allow[d] = rnd(); break;
+		}
+	}
+	for (uint32_t i = 0; i < nvms; i++)
+		dom[i] = below(acl->nseg);
+	acl->dom = dom;
+	acl->allow = allow;
+}
+
 static void copy_job(struct lavm_job *dst, const struct lavm_job *src)
 {
 	memcpy(dst->vms, src->vms, src->nvms * sizeof(*src->vms));
@@ -163,6 +188,9 @@ int main(void)
 	static const uint32_t counts[] = { 1, 2, 5, 17, 33, 64 };
 	uint32_t fails[NENGINES] = { 0 };
 	unsigned long runs[NENGINES] = { 0 }, vm_total = 0, halted = 0, faulted = 0;
+	unsigned long acl_runs = 0, acl_faults = 0;
+	static uint8_t dom[1024];
+	uint64_t allow[LAVM_ACL_MAX_SEG];
 	char first_fail[NENGINES][400] = { { 0 } };
 	struct lavm_insn insns[48];
 
@@ -192,12 +220,19 @@ int main(void)
 				accepted % 4 == 0 ? 257 + below(300) : 65 + below(190);
 		uint32_t max_epochs = 1 + below(150);
 		struct lavm_job start, ref, job;
+		struct lavm_acl acl;
 
 		if (lavm_job_alloc(&start, &img.prog, nvms, nshared, max_epochs) ||
 		    lavm_job_alloc(&ref, &img.prog, nvms, nshared, max_epochs) ||
 		    lavm_job_alloc(&job, &img.prog, nvms, nshared, max_epochs))
 			abort();
 		init_states(&start, below(3));
+		/* every third program runs under a random access-control table */
+		if (accepted % 3 == 0 && nshared) {
+			random_acl(&acl, dom, allow, nvms, nshared);
+			ref.acl = job.acl = &acl;
+			acl_runs++;
+		}
 		copy_job(&ref, &start);
 		long ref_epochs = lavm_engine_run(&ref, LAVM_ENGINE_REF, 1);
 
@@ -205,6 +240,7 @@ int main(void)
 			vm_total++;
 			halted += ref.vms[i].status == LAVM_HALTED;
 			faulted += ref.vms[i].status == LAVM_FAULTED;
+			acl_faults += ref.vms[i].fault == LAVM_FAULT_ACCESS;
 		}
 		for (size_t e = 1; e < NENGINES; e++) {
 			struct engine_cfg c = engine_cfgs[e];
@@ -220,8 +256,9 @@ int main(void)
 				snprintf(why, sizeof(why), "epochs %ld vs ref %ld", ep, ref_epochs);
 			if ((ep != ref_epochs || !same_job(&ref, &job, why, sizeof(why))) && !fails[e]++)
 				snprintf(first_fail[e], sizeof(first_fail[e]),
-					 "program %u (%u insns, %u VMs, %u threads, max %u): %s",
-					 accepted, n, nvms, c.threads, max_epochs, why);
+					 "program %u (%u insns, %u VMs, %u threads, max %u%s): %s",
+					 accepted, n, nvms, c.threads, max_epochs,
+					 job.acl ? ", acl" : "", why);
 		}
 		lavm_job_free(&start);
 		lavm_job_free(&ref);
@@ -236,5 +273,8 @@ int main(void)
 		       engine_cfgs[e].name, runs[e], fails[e], fails[e] ? ": first: " : "", first_fail[e]);
 	tap_ok(rejected < accepted * 4, "the generator mostly makes verifiable programs");
 	tap_ok(halted > vm_total / 10 && faulted > 0, "runs end in halts and faults, not only timeouts");
+	tap_ok(acl_runs > nprog / 5 && acl_faults > 0,
+	       "%lu runs under a random access-control table, %lu VMs faulted access",
+	       acl_runs, acl_faults);
 	return tap_done();
 }

@@ -8,6 +8,7 @@
  * Expectation syntax: rN=V mN=V ip=N st=STATUS[:FAULT] ep=N sK=V, where V is
  * a float literal or 0xBITS for an exact bit pattern.
  */
+#include <errno.h>
 #include "lavm_tap.h"
 
 struct unit {
@@ -261,6 +262,128 @@ static void test_max_epochs(void)
 		     0, NULL, 0);
 }
 
+/*
+ * Capabilities on data (struct lavm_acl), by hand.  Shared memory of 16
+ * words, segments of 4 words: 0..3, 4..7, 8..11 (nseg 3); 12..15 lie in no
+ * segment.  VM i is in domain i % ndom; shared word k starts as 100 + k.
+ */
+struct acl_unit {
+	const char *name;
+	const char *src;
+	uint64_t allow[3];
+	uint32_t ndom;
+	const char *expect[3];	/* per domain */
+};
+
+static const struct acl_unit acl_units[] = {
+	{ "READ of the own segment", ".shared 16\nSETI r1, 1\nSYSCALL_READ r2, r1\nHALT\n",
+	  { 1, 0, 0 }, 1, { "r2=101 ip=2 ep=3 st=halted" } },
+	{ "READ of a foreign segment faults access, IP stays",
+	  ".shared 16\nSETI r1, 5\nSYSCALL_READ r2, r1\nHALT\n",
+	  { 1, 0, 0 }, 1, { "r2=0 r1=5 ip=1 ep=2 st=faulted:access" } },
+	{ "READ of a foreign segment the mask allows",
+	  ".shared 16\nSETI r1, 5\nSYSCALL_READ r2, r1\nHALT\n",
+	  { 3, 0, 0 }, 1, { "r2=105 ip=2 ep=3 st=halted" } },
+	{ "READ past nseg * seg_words faults access even with every bit set",
+	  ".shared 16\nSETI r1, 12\nSYSCALL_READ r2, r1\nHALT\n",
+	  { ~0ull, 0, 0 }, 1, { "r2=0 ip=1 ep=2 st=faulted:access" } },
+	{ "READ of the last word of the last segment",
+	  ".shared 16\nSETI r1, 11\nSYSCALL_READ r2, r1\nHALT\n",
+	  { 4, 0, 0 }, 1, { "r2=111 ip=2 st=halted" } },
+	{ "an invalid index is still shared_addr, not access",
+	  ".shared 16\nSETI r1, 16\nSYSCALL_READ r2, r1\nHALT\n",
+	  { 0, 0, 0 }, 1, { "ip=1 st=faulted:shared_addr" } },
+	{ "WRITE to a foreign segment faults access and writes nothing",
+	  ".shared 16\nSETI r1, 9\nSETI r2, -2\nSYSCALL_WRITE r1, r2\nHALT\n",
+	  { 1, 0, 0 }, 1, { "ip=2 ep=3 st=faulted:access s9=109" } },
+	{ "WRITE to an allowed segment",
+	  ".shared 16\nSETI r1, 9\nSETI r2, -2\nSYSCALL_WRITE r1, r2\nHALT\n",
+	  { 4, 0, 0 }, 1, { "ip=3 ep=4 st=halted s9=-2" } },
+	/*
+	 * Three domains side by side: 0 may use segment 0, 1 segments 0-1,
+	 * 2 segments 1-2.  Each VM writes 42 to word 8 (segment 2), then
+	 * reads word 4 (segment 1): domains 0 and 1 fault at the WRITE, 2
+	 * runs through; the faults touch no other VM.
+	 */
+	{ "three domains: each VM faults or not by its own domain",
+	  ".shared 16\nSETI r1, 8\nSETI r3, 42\nSYSCALL_WRITE r1, r3\nSETI r1, 4\n"
+	  "SYSCALL_READ r2, r1\nHALT\n",
+	  { 1, 3, 6 }, 3,
+	  { "ip=2 ep=3 r2=0 st=faulted:access", "ip=2 ep=3 r2=0 st=faulted:access",
+	    "ip=5 ep=6 r2=104 st=halted s8=42" } },
+};
+
+static void test_acl(void)
+{
+	for (size_t u = 0; u < sizeof(acl_units) / sizeof(acl_units[0]); u++) {
+		const struct acl_unit *t = &acl_units[u];
+		struct lavm_image img;
+
+		if (assemble_str(t->src, &img)) {
+			tap_ok(0, "acl: %s: assembles", t->name);
+			continue;
+		}
+		for (size_t e = 0; e < NENGINES; e++) {
+			static const uint32_t counts[] = { 3, 300 };
+			bool ok = true;
+			char why[200] = "";
+
+			for (int ci = 0; ci < 2 && ok; ci++) {
+				struct lavm_acl acl = { .allow = t->allow, .seg_words = 4, .nseg = 3 };
+				uint8_t dom[300];
+				struct lavm_job job;
+
+				if (lavm_job_alloc(&job, &img.prog, counts[ci], 16, 1000))
+					abort();
+				for (uint32_t i = 0; i < job.nvms; i++)
+					dom[i] = i % t->ndom;
+				for (uint32_t k = 0; k < 16; k++)
+					job.shared[k] = 100.0f + k;
+				acl.dom = dom;
+				job.acl = &acl;
+				ok = run_cfg(&engine_cfgs[e], &job) >= 0;
+				for (uint32_t i = 0; i < job.nvms && ok; i++)
+					ok = check_vm(&job, i, t->expect[dom[i]], why, sizeof(why));
+				lavm_job_free(&job);
+			}
+			tap_ok(ok, "acl: %s [%s]%s%s", t->name, engine_cfgs[e].name, ok ? "" : ": ", why);
+		}
+		lavm_image_free(&img);
+	}
+}
+
+/* lavm_acl_check() and lavm_engine_run() refuse malformed tables. */
+static void test_acl_check(void)
+{
+	static const uint64_t allow[65] = { 1, 2 };
+	uint8_t dom[2] = { 0, 1 };
+	struct lavm_acl good = { dom, allow, 4, 2 }, bad;
+	struct lavm_image img;
+	struct lavm_job job;
+
+	tap_ok(lavm_acl_check(&good, 2) == LAVM_OK, "lavm_acl_check accepts a well-formed table");
+	bad = good;
+	bad.nseg = 0;
+	tap_ok(lavm_acl_check(&bad, 2) == LAVM_E_LIMIT, "lavm_acl_check: nseg 0 is refused");
+	bad.nseg = LAVM_ACL_MAX_SEG + 1;
+	tap_ok(lavm_acl_check(&bad, 2) == LAVM_E_LIMIT, "lavm_acl_check: nseg 65 is refused");
+	bad = good;
+	bad.seg_words = 0;
+	tap_ok(lavm_acl_check(&bad, 2) == LAVM_E_LIMIT, "lavm_acl_check: seg_words 0 is refused");
+	bad = good;
+	bad.nseg = 1;
+	tap_ok(lavm_acl_check(&bad, 2) == LAVM_E_LIMIT, "lavm_acl_check: a domain >= nseg is refused");
+	tap_ok(lavm_acl_check(&bad, 1) == LAVM_OK, "lavm_acl_check only looks at nvms domains");
+	if (assemble_str("HALT\n", &img) || lavm_job_alloc(&job, &img.prog, 2, 8, 10))
+		abort();
+	job.acl = &bad;
+	tap_ok(lavm_engine_run(&job, LAVM_ENGINE_EPOCH, 1) == -EINVAL &&
+	       lavm_engine_run(&job, LAVM_ENGINE_REF, 1) == -EINVAL,
+	       "lavm_engine_run refuses a job with a malformed table");
+	lavm_job_free(&job);
+	lavm_image_free(&img);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -280,5 +403,7 @@ int main(void)
 	}
 	test_state_faults();
 	test_max_epochs();
+	test_acl();
+	test_acl_check();
 	return tap_done();
 }
