@@ -68,12 +68,20 @@ print-env:
 USER_CHECKS := uapi-check userspace-check runner-check
 
 -include lavm/lavm.mk
+-include lavm/vulkan/vulkan.mk
 include userspace/userspace.mk
 -include tools/install/install.mk
 -include userspace/bench/bench.mk
+-include genclient/genclient.mk
 
 ifneq ($(wildcard lavm/lavm.mk),)
 USER_CHECKS += lavm-check
+endif
+ifneq ($(wildcard lavm/vulkan/vulkan.mk),)
+USER_CHECKS += lavm-vk-check
+endif
+ifneq ($(wildcard genclient/genclient.mk),)
+USER_CHECKS += genclient-check
 endif
 
 user: $(USER_BINS)
