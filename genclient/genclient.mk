@@ -16,7 +16,7 @@ GEN_SRCS := genclient/gen_spec.c genclient/gen_compiler.c genclient/gen_synth.c 
 	genclient/gen_generate.c
 GEN_HDRS := $(wildcard $(GEN_DIR)/*.h) $(wildcard $(TOP)/lavm/*.h)
 # Messages and JSON paths are cut at their buffer size on purpose.
-GEN_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -g -I$(GEN_DIR) -I$(TOP)/lavm \
+GEN_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -ffp-contract=off -g -I$(GEN_DIR) -I$(TOP)/lavm \
 	$(shell pkg-config --cflags json-c libcurl libcrypto)
 GEN_LIBS := $(shell pkg-config --libs json-c libcurl libcrypto) -lpthread -lm
 GEN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
