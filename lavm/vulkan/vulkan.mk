@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lavm/vulkan/: LAVM on Vulkan compute.  Included by the top-level Makefile
+# after lavm/lavm.mk (whose variables and libraries it uses).
+#
+#   lavm-vk         $(BUILD)/bin/lavm-vk
+#   lavm-vk-check   examples + differential test against the reference, on
+#                   lavapipe (LAVM_VK_ICD; empty: the loader's choice), TAP in
+#                   $(RESULTS)/lavm-vk.tap; SKIPs (never passes) without a device
+#   lavm-vk-bench   VM-instr/s of the Vulkan engine next to the CPU engines
+
+LAVM_VK_DIR := $(TOP)/lavm/vulkan
+LAVM_VK_OUT := $(BUILD)/lavm/vulkan
+LAVM_VK_LIBS := -lvulkan
+GLSLANG ?= glslangValidator
+SPIRV_VAL ?= spirv-val
+# lavapipe: CI runs the engine on the CPU driver unless told otherwise
+LAVM_VK_ICD ?= $(wildcard /usr/share/vulkan/icd.d/lvp_icd.x86_64.json)
+LAVM_VK_ENV := $(if $(LAVM_VK_ICD),VK_DRIVER_FILES=$(LAVM_VK_ICD) VK_ICD_FILENAMES=$(LAVM_VK_ICD))
+
+LAVM_VK_SHADERS := lavm_vk_run lavm_vk_commit
+LAVM_VK_GLSL := $(wildcard $(LAVM_VK_DIR)/*.glsl)
+LAVM_VK_SPV_HDRS := $(patsubst %,$(LAVM_VK_OUT)/%.spv.h,$(LAVM_VK_SHADERS))
+
+# SPIR-V embedded as uint32_t arrays, validated for Vulkan 1.2
+$(LAVM_VK_OUT)/%.spv.h: $(LAVM_VK_DIR)/%.comp $(LAVM_VK_GLSL)
+	@mkdir -p $(@D)
+	$(GLSLANG) -V --target-env vulkan1.2 -o $(LAVM_VK_OUT)/$*.spv $<
+	$(SPIRV_VAL) --target-env vulkan1.2 $(LAVM_VK_OUT)/$*.spv
+	$(GLSLANG) -V --target-env vulkan1.2 --vn $*_spv -o $@ $<
+
+LAVM_VK_CFLAGS = $(LAVM_CFLAGS) -I$(LAVM_VK_DIR) -I$(LAVM_VK_OUT)
+LAVM_VK_HDRS := $(LAVM_VK_DIR)/lavm_vk.h $(LAVM_HDRS) $(LAVM_VK_SPV_HDRS)
+
+$(LAVM_VK_OUT)/opt/%.o: $(LAVM_VK_DIR)/%.c $(LAVM_VK_HDRS)
+	@mkdir -p $(@D)
+	$(LAVM_CC) $(LAVM_VK_CFLAGS) -c $< -o $@
+$(LAVM_VK_OUT)/san/%.o: $(LAVM_VK_DIR)/%.c $(LAVM_VK_HDRS)
+	@mkdir -p $(@D)
+	$(LAVM_CC) $(LAVM_VK_CFLAGS) $(LAVM_SAN) -c $< -o $@
+
+$(BUILD)/bin/lavm-vk: $(LAVM_VK_OUT)/opt/lavm_vk_cli.o $(LAVM_VK_OUT)/opt/lavm_vk.o $(BUILD)/lib/liblavm.a
+	@mkdir -p $(@D)
+	$(LAVM_CC) $(LAVM_OPT) -o $@ $^ $(LAVM_LIBS) $(LAVM_VK_LIBS)
+
+$(LAVM_VK_OUT)/san/lavm_vk_test: $(LAVM_VK_DIR)/tests/lavm_vk_test.c $(LAVM_VK_OUT)/san/lavm_vk.o \
+		$(LAVM_OUT)/san/liblavm.a $(LAVM_VK_HDRS)
+	$(LAVM_CC) $(LAVM_VK_CFLAGS) $(LAVM_SAN) -o $@ $< $(LAVM_VK_OUT)/san/lavm_vk.o \
+		$(LAVM_OUT)/san/liblavm.a $(LAVM_LIBS) $(LAVM_VK_LIBS)
+
+$(LAVM_VK_OUT)/opt/lavm_vk_bench: $(LAVM_VK_DIR)/bench/lavm_vk_bench.c $(LAVM_VK_OUT)/opt/lavm_vk.o \
+		$(BUILD)/lib/liblavm.a $(LAVM_VK_HDRS)
+	$(LAVM_CC) $(LAVM_VK_CFLAGS) -o $@ $< $(LAVM_VK_OUT)/opt/lavm_vk.o \
+		$(BUILD)/lib/liblavm.a $(LAVM_LIBS) $(LAVM_VK_LIBS)
+
+.PHONY: lavm-vk lavm-vk-check lavm-vk-bench
+lavm-vk: $(BUILD)/bin/lavm-vk
+USER_BINS += $(BUILD)/bin/lavm-vk
+
+# LAVM_VK_PROGRAMS random programs (x VM counts 1, 7, 300, 1000); the drivers
+# allocate memory the leak checker would blame on us, so leaks are not checked.
+LAVM_VK_PROGRAMS ?= 2000
+lavm-vk-check: $(LAVM_VK_OUT)/san/lavm_vk_test $(BUILD)/bin/lavm-vk
+	@mkdir -p $(RESULTS)
+	@cd $(TOP) && rc=0; \
+	$(LAVM_VK_ENV) ASAN_OPTIONS=detect_leaks=0 LAVM_VK_PROGRAMS=$(LAVM_VK_PROGRAMS) \
+	  LAVM_VK_CLI=$(BUILD)/bin/lavm-vk $(LAVM_VK_OUT)/san/lavm_vk_test \
+	  > $(RESULTS)/lavm-vk.tap 2>$(LAVM_VK_OUT)/lavm_vk_test.log || rc=1; \
+	if grep -q '^not ok' $(RESULTS)/lavm-vk.tap; then rc=1; fi; \
+	if grep -q '# SKIP' $(RESULTS)/lavm-vk.tap; then \
+	  echo "lavm-vk-check: SKIP: $$(sed -n 's/.*# SKIP //p' $(RESULTS)/lavm-vk.tap | head -1)"; \
+	else \
+	  echo "lavm-vk-check: $$(grep -c '^ok' $(RESULTS)/lavm-vk.tap) ok, $$(grep -c '^not ok' $(RESULTS)/lavm-vk.tap) not ok ($(RESULTS)/lavm-vk.tap)"; \
+	fi; \
+	[ $$rc = 0 ] || tail -20 $(LAVM_VK_OUT)/lavm_vk_test.log; exit $$rc
+
+LAVM_VK_BENCH_ARGS ?=
+lavm-vk-bench: $(LAVM_VK_OUT)/opt/lavm_vk_bench
+	@mkdir -p $(RESULTS)
+	cd $(TOP) && $(LAVM_VK_ENV) $(LAVM_VK_OUT)/opt/lavm_vk_bench $(LAVM_VK_BENCH_ARGS) | tee $(RESULTS)/lavm-vk-bench.txt
