@@ -507,7 +507,7 @@ int gen_run_synth(struct gen_ctx *ctx)
 
 		ret = -ESRCH;
 		snprintf(ctx->last_fail, sizeof(ctx->last_fail), "synthesizer: %s: no expression of "
-			 "up to %u operations (with conditionals) matches every example (%u behaviours, "
+			 "up to %u nodes (with conditionals) matches every example (%u behaviours, "
 			 "%llu candidates)", spent ? "budget spent" : "search space exhausted",
 			 size - 1, s->n, (unsigned long long)ctx->candidates);
 	}
