@@ -145,13 +145,17 @@ static void *epoch_thread_main(void *arg)
 /*
  * Engine memory in 2 MB pages where the kernel allows it: the SoA copy is
  * touched once per run, and 4 KB page faults would cost more than the
- * transposition itself.
+ * transposition itself.  Below 1 MB a huge page would be mostly waste (and
+ * small jobs, like the tests', would each map and clear 2 MB).
  */
 static void *engine_mem_alloc(size_t len)
 {
 	size_t huge = 2u << 20, alen = (len + huge - 1) & ~(huge - 1);
-	void *p = aligned_alloc(huge, alen);
+	void *p;
 
+	if (len < huge / 2)
+		return aligned_alloc(64, (len + 63) & ~(size_t)63);
+	p = aligned_alloc(huge, alen);
 	if (p)
 		madvise(p, alen, MADV_HUGEPAGE);
 	return p;
