@@ -36,6 +36,7 @@
 #include "lavm.h"
 
 struct drm_file;
+struct io_uring_cmd;
 struct drm_gem_object;
 struct ha_accel_job;
 struct ha_fabric;
@@ -64,6 +65,8 @@ extern unsigned int ha_accel_max_epochs;
  * @end: the job is over (done, failed or stopped): record its status and
  *       release what @begin took; called once if @begin succeeded
  * @free: release @job->priv, made at submit; called when the job goes away
+ * @reclaim: optional: take back a slice that left the engine (see
+ *           %HA_SLICE_DETACHED) because the job must stop
  *
  * The seam where a GPU executor plugs in: the dispatcher above it knows
  * contexts, slices and fences, nothing about LAVM.
@@ -74,9 +77,18 @@ struct ha_accel_engine_ops {
 	int (*slice)(struct ha_accel_job *job);
 	void (*end)(struct ha_accel_job *job);
 	void (*free)(struct ha_accel_job *job);
+	void (*reclaim)(struct ha_accel_job *job);
 };
 
+/*
+ * @slice's third answer: the slice went elsewhere (a userspace executor);
+ * the context leaves the engine's list until ha_accel_engine_requeue().
+ */
+#define HA_SLICE_DETACHED	2
+
 extern const struct ha_accel_engine_ops ha_accel_cpu_engine;
+const char *ha_accel_epoch_isa(void);
+extern const struct ha_accel_engine_ops ha_accel_exec_engine;
 
 /**
  * struct ha_accel_engine - shares execution time between contexts
@@ -110,6 +122,7 @@ struct ha_accel_engine {
 int ha_accel_engine_init(struct ha_accel_engine *eng, bool manual);
 void ha_accel_engine_fini(struct ha_accel_engine *eng);
 bool ha_accel_engine_step(struct ha_accel_engine *eng);
+void ha_accel_engine_requeue(struct ha_accel_job *job);
 
 /**
  * struct ha_accel_ctx - a submission context: one scheduler, one entity
@@ -126,6 +139,8 @@ bool ha_accel_engine_step(struct ha_accel_engine *eng);
  * @link: in the engine's @runnable list while @cur waits for slices
  * @credit: slices left in the current round
  * @cur: the job the engine runs for this context, or NULL
+ * @detached: @cur's slice is away (HA_SLICE_DETACHED), @link is empty
+ * @early: @cur was requeued before the engine had detached it
  * @cancelled: the context is going away: jobs stop at the next boundary
  * @name: scheduler name
  */
@@ -143,6 +158,8 @@ struct ha_accel_ctx {
 	struct list_head link;
 	u32 credit;
 	struct ha_accel_job *cur;
+	bool detached;
+	bool early;
 	atomic_t cancelled;
 	char name[24];
 };
@@ -216,14 +233,38 @@ void ha_accel_job_put(struct ha_accel_job *job);
 /* ------------------------------------------------------------ device */
 
 /**
+ * struct ha_accel_exec - userspace executors of one device
+ * @lock: protects @fetchers, @nfetchers and the jobs' batch pointers
+ * @fetchers: parked FETCH commands (struct ha_exec_pdu), oldest first
+ * @nfetchers: their number
+ * @batches: batch id -> struct ha_exec_batch handed out
+ * @wq: batch timeouts
+ * @handed: batches handed out
+ * @committed: batches committed with success
+ * @failed: batches taken back (failed, late, executor gone) and run on the CPU
+ */
+struct ha_accel_exec {
+	spinlock_t lock; /* protects fetchers, nfetchers, batch pointers */
+	struct list_head fetchers;
+	u32 nfetchers;
+	struct xarray batches;
+	struct workqueue_struct *wq;
+	atomic64_t handed;
+	atomic64_t committed;
+	atomic64_t failed;
+};
+
+/**
  * struct ha_accel_device - the accel device
  * @drm: the DRM device (/dev/accel/accelN)
  * @engine: the CPU engine's dispatcher
+ * @exec: userspace executors
  * @jobs_submitted: accepted submissions
  */
 struct ha_accel_device {
 	struct drm_device drm;
 	struct ha_accel_engine engine;
+	struct ha_accel_exec exec;
 	atomic64_t jobs_submitted;
 };
 
@@ -242,6 +283,13 @@ struct ha_accel_file {
 	struct xarray ctxs;
 	struct xarray jobs;
 };
+
+extern unsigned int ha_accel_exec_timeout_ms;
+
+int ha_accel_exec_init(struct ha_accel_exec *ex);
+void ha_accel_exec_fini(struct ha_accel_exec *ex);
+void ha_accel_exec_file_gone(struct ha_accel_device *adev, struct drm_file *file);
+int ha_accel_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 
 int ha_accel_submit_ioctl(struct drm_device *drm, void *data,
 			  struct drm_file *file);

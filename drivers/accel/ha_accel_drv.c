@@ -56,7 +56,8 @@ static int ha_accel_get_param(struct drm_device *drm, void *data,
 		args->value = DRM_HYPERAETHER_API_VERSION;
 		break;
 	case DRM_HYPERAETHER_PARAM_ENGINES:
-		args->value = BIT(DRM_HYPERAETHER_ENGINE_CPU);
+		args->value = BIT(DRM_HYPERAETHER_ENGINE_CPU) |
+			      BIT(DRM_HYPERAETHER_ENGINE_EXECUTOR);
 		break;
 	case DRM_HYPERAETHER_PARAM_MAX_INSTANCES:
 		args->value = HA_ACCEL_MAX_INSTANCES;
@@ -75,6 +76,14 @@ static int ha_accel_get_param(struct drm_device *drm, void *data,
 		break;
 	case DRM_HYPERAETHER_PARAM_JOB_TIMEOUT_MS:
 		args->value = ha_accel_job_timeout_ms;
+		break;
+	case DRM_HYPERAETHER_PARAM_EXECUTORS:
+		spin_lock(&to_ha_accel(drm)->exec.lock);
+		args->value = to_ha_accel(drm)->exec.nfetchers;
+		spin_unlock(&to_ha_accel(drm)->exec.lock);
+		break;
+	case DRM_HYPERAETHER_PARAM_EXEC_TIMEOUT_MS:
+		args->value = READ_ONCE(ha_accel_exec_timeout_ms);
 		break;
 	default:
 		return -EINVAL;
@@ -221,6 +230,7 @@ static void ha_accel_postclose(struct drm_device *drm, struct drm_file *file)
 		xa_erase(&af->jobs, id);
 		ha_accel_job_put(job);
 	}
+	ha_accel_exec_file_gone(af->adev, file);
 	xa_destroy(&af->ctxs);
 	xa_destroy(&af->jobs);
 	mutex_destroy(&af->lock);
@@ -239,13 +249,16 @@ static int ha_accel_engine_show(struct seq_file *m, void *unused)
 	u64 insns = atomic64_read(&eng->insns);
 	struct ha_accel_ctx *ctx;
 
-	seq_printf(m, "engine cpu: jobs submitted %lld done %lld slices %lld\n",
-		   atomic64_read(&adev->jobs_submitted),
+	seq_printf(m, "engine cpu (%s): jobs submitted %lld done %lld slices %lld\n",
+		   ha_accel_epoch_isa(), atomic64_read(&adev->jobs_submitted),
 		   atomic64_read(&eng->jobs_done), atomic64_read(&eng->slices));
 	seq_printf(m, "epochs %llu insns %llu busy_ns %llu", epochs, insns, busy);
 	if (busy)
 		seq_printf(m, " insns/s %llu",
 			   mul_u64_u64_div_u64(insns, NSEC_PER_SEC, busy));
+	seq_printf(m, "\nexecutors waiting %u, batches handed %lld committed %lld taken back %lld",
+		   READ_ONCE(adev->exec.nfetchers), atomic64_read(&adev->exec.handed),
+		   atomic64_read(&adev->exec.committed), atomic64_read(&adev->exec.failed));
 	seq_puts(m, "\nrunnable:");
 	spin_lock(&eng->lock);
 	list_for_each_entry(ctx, &eng->runnable, link)
@@ -262,7 +275,12 @@ static const struct drm_debugfs_info ha_accel_debugfs_list[] = {
 
 /* -------------------------------------------------------------- device */
 
-DEFINE_DRM_ACCEL_FOPS(ha_accel_fops);
+/* DEFINE_DRM_ACCEL_FOPS() plus io_uring passthrough for executors. */
+static const struct file_operations ha_accel_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.uring_cmd = ha_accel_uring_cmd,
+};
 
 static const struct drm_driver ha_accel_drm_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL | DRIVER_SYNCOBJ,
@@ -290,11 +308,17 @@ static int ha_accel_probe(struct platform_device *pdev)
 	ret = ha_accel_engine_init(&adev->engine, false);
 	if (ret)
 		return ret;
+	ret = ha_accel_exec_init(&adev->exec);
+	if (ret) {
+		ha_accel_engine_fini(&adev->engine);
+		return ret;
+	}
 	platform_set_drvdata(pdev, adev);
 	drm_debugfs_add_files(&adev->drm, ha_accel_debugfs_list,
 			      ARRAY_SIZE(ha_accel_debugfs_list));
 	ret = drm_dev_register(&adev->drm, 0);
 	if (ret) {
+		ha_accel_exec_fini(&adev->exec);
 		ha_accel_engine_fini(&adev->engine);
 		return ret;
 	}
@@ -309,6 +333,7 @@ static void ha_accel_remove(struct platform_device *pdev)
 
 	/* Every file is closed: the module cannot go while one is open. */
 	drm_dev_unregister(&adev->drm);
+	ha_accel_exec_fini(&adev->exec);
 	ha_accel_engine_fini(&adev->engine);
 }
 

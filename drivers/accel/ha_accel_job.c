@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
@@ -28,62 +29,61 @@
 #include <drm/hyperaether_accel.h>
 
 #include "ha_accel.h"
+#include "ha_accel_lavm.h"
+#include "ha_lavm_epoch.h"
 #include "ha_accel_trace.h"
 #include "hyperaether_fabric_api.h"
 
-/* Most epochs one slice runs, whatever the instance count. */
-#define HA_SLICE_MAX_EPOCHS	16384
-
-enum { HA_BO_PROG, HA_BO_STATE, HA_BO_SHARED, HA_BO_STACK, HA_BO_NR };
-
-/**
- * struct ha_accel_lavm - a LAVM job for the CPU engine
- * @bo: the job's buffers (NULL where absent), each with a reference
- * @map: their kernel mappings
- * @insns: decoded program
- * @matrices: its matrices
- * @prog: the verified program
- * @lj: the core's job description (pointers into the mappings)
- * @acl: access table, when the job has segments
- * @dom: instance -> segment
- * @allow: segment -> segments it may access
- * @fvms: fabric VMs charged with the epoch budget
- * @nseg: segments (and @fvms entries)
- * @kstack: zeroed call stacks when the job has no stack BO
- * @emem: epoch engine memory (between begin and end)
- * @emem_len: its size
- * @acc: epochs per instance, summed over slices
- * @max_epochs: the job's budget
- * @init_states: write the default start states in begin
- */
-struct ha_accel_lavm {
-	struct drm_gem_object *bo[HA_BO_NR];
-	struct iosys_map map[HA_BO_NR];
-	struct lavm_insn *insns;
-	float *matrices;
-	struct lavm_prog prog;
-	struct lavm_job lj;
-	struct lavm_acl acl;
-	u8 *dom;
-	u64 allow[HA_ACCEL_MAX_SEGMENTS];
-	struct ha_vm *fvms[HA_ACCEL_MAX_SEGMENTS];
-	u32 nseg;
-	struct lavm_frame *kstack;
-	void *emem;
-	size_t emem_len;
-	u32 *acc;
-	u32 max_epochs;
-	bool init_states;
-};
-
 /* ------------------------------------------------------------ engine */
 
-static int ha_cpu_begin(struct ha_accel_job *job)
+/* One build of the lavm epoch engine (generic SSE2, or AVX2). */
+struct ha_epoch_ops {
+	const char *name;
+	size_t (*mem_size)(const struct lavm_prog *prog, uint32_t nvms);
+	int (*setup)(struct lavm_epoch *eng, struct lavm_job *job, void *mem,
+		     size_t len);
+	void (*load)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
+	void (*run_blocks)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
+	void (*min_io)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+		       struct lavm_epoch_wait *w);
+	bool (*io)(struct lavm_epoch *eng, const struct lavm_epoch_wait *w);
+	uint32_t (*finish)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
+};
+
+#define HA_EPOCH_OPS(sfx, label) {					\
+	.name = label,							\
+	.mem_size = lavm_epoch_mem_size##sfx,				\
+	.setup = lavm_epoch_setup##sfx,					\
+	.load = lavm_epoch_load##sfx,					\
+	.run_blocks = lavm_epoch_run_blocks##sfx,			\
+	.min_io = lavm_epoch_min_io##sfx,				\
+	.io = lavm_epoch_io##sfx,					\
+	.finish = lavm_epoch_finish##sfx,				\
+}
+
+static const struct ha_epoch_ops ha_epoch_sse2 = HA_EPOCH_OPS(, "sse2");
+static const struct ha_epoch_ops ha_epoch_avx2 = HA_EPOCH_OPS(_avx2, "avx2");
+
+/* AVX2 if the CPU has it and the kernel saves the YMM state. */
+static const struct ha_epoch_ops *ha_epoch(void)
+{
+	if (boot_cpu_has(X86_FEATURE_AVX2) &&
+	    cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL))
+		return &ha_epoch_avx2;
+	return &ha_epoch_sse2;
+}
+
+const char *ha_accel_epoch_isa(void)
+{
+	return ha_epoch()->name;
+}
+
+int ha_cpu_begin(struct ha_accel_job *job)
 {
 	struct ha_accel_lavm *l = job->priv;
 	u32 n = l->lj.nvms, i;
 
-	l->emem_len = lavm_epoch_mem_size(&l->prog, n);
+	l->emem_len = ha_epoch()->mem_size(&l->prog, n);
 	l->emem = kvzalloc(l->emem_len, GFP_KERNEL_ACCOUNT);
 	l->acc = kvcalloc(n, sizeof(*l->acc), GFP_KERNEL_ACCOUNT);
 	if (!l->emem || !l->acc) {
@@ -109,23 +109,23 @@ static int ha_cpu_begin(struct ha_accel_job *job)
 
 /*
  * One pass of the epoch engine over every block, for at most @epochs
- * epochs; the FPU is released between blocks.  Returns the epochs run
- * (the largest per-instance count of this pass).
+ * epochs; the FPU is released between blocks.
  */
-static u32 ha_cpu_pass(struct ha_accel_lavm *l, u32 epochs)
+static void ha_cpu_pass(struct ha_accel_lavm *l, u32 epochs)
 {
+	const struct ha_epoch_ops *ops = ha_epoch();
 	struct lavm_epoch eng;
 	struct lavm_epoch_wait w, wb;
-	u32 b, most;
 	bool more;
+	u32 b;
 
 	l->lj.max_epochs = epochs;
 	kernel_fpu_begin();
-	lavm_epoch_setup(&eng, &l->lj, l->emem, l->emem_len);
+	ops->setup(&eng, &l->lj, l->emem, l->emem_len);
 	kernel_fpu_end();
 	for (b = 0; b < eng.nblocks; b++) {
 		kernel_fpu_begin();
-		lavm_epoch_load(&eng, b, b + 1);
+		ops->load(&eng, b, b + 1);
 		kernel_fpu_end();
 		cond_resched();
 	}
@@ -133,38 +133,51 @@ static u32 ha_cpu_pass(struct ha_accel_lavm *l, u32 epochs)
 		w = (struct lavm_epoch_wait){ LAVM_EPOCH_NONE, 0, U32_MAX };
 		for (b = 0; b < eng.nblocks; b++) {
 			kernel_fpu_begin();
-			lavm_epoch_run_blocks(&eng, b, b + 1);
-			lavm_epoch_min_io(&eng, b, b + 1, &wb);
+			ops->run_blocks(&eng, b, b + 1);
+			ops->min_io(&eng, b, b + 1, &wb);
 			kernel_fpu_end();
 			lavm_epoch_wait_merge(&w, &wb);
 			cond_resched();
 		}
 		kernel_fpu_begin();
-		more = lavm_epoch_io(&eng, &w);
+		more = ops->io(&eng, &w);
 		kernel_fpu_end();
 	} while (more);
-	most = 0;
 	for (b = 0; b < eng.nblocks; b++) {
 		kernel_fpu_begin();
-		most = max(most, lavm_epoch_finish(&eng, b, b + 1));
+		ops->finish(&eng, b, b + 1);
 		kernel_fpu_end();
 		cond_resched();
 	}
-	return most;
 }
 
-static int ha_cpu_slice(struct ha_accel_job *job)
+/* Epochs the next slice of @job may run. */
+u32 ha_lavm_slice_epochs(struct ha_accel_job *job)
 {
 	struct ha_accel_lavm *l = job->priv;
-	u32 n = l->lj.nvms, left = l->max_epochs - job->epochs, e, ran, i;
+	u32 e = max(1u, READ_ONCE(ha_accel_slice_insns) / l->lj.nvms);
+
+	return min3(e, (u32)HA_SLICE_MAX_EPOCHS, l->max_epochs - job->epochs);
+}
+
+/*
+ * A slice of @e epochs left the states in the state buffer: sum the
+ * per-instance counts and tell whether more is to run.  The epochs a
+ * slice ran are the most any instance took part in (what lavm_ref_run()
+ * returns).
+ */
+int ha_lavm_slice_done(struct ha_accel_job *job, u32 e)
+{
+	struct ha_accel_lavm *l = job->priv;
+	u32 n = l->lj.nvms, ran = 0, i;
 	u64 insns = 0;
 
-	e = max(1u, READ_ONCE(ha_accel_slice_insns) / n);
-	e = min3(e, (u32)HA_SLICE_MAX_EPOCHS, left);
-	ran = ha_cpu_pass(l, e);
 	for (i = 0; i < n; i++) {
-		l->acc[i] += l->lj.vms[i].epochs;
-		insns += l->lj.vms[i].epochs;
+		u32 ep = min(READ_ONCE(l->lj.vms[i].epochs), e);
+
+		l->acc[i] += ep;
+		insns += ep;
+		ran = max(ran, ep);
 	}
 	trace_ha_accel_slice(job, job->epochs, ran, n);
 	job->epochs += ran;
@@ -175,8 +188,16 @@ static int ha_cpu_slice(struct ha_accel_job *job)
 	return ran == e && job->epochs < l->max_epochs;
 }
 
+int ha_cpu_slice(struct ha_accel_job *job)
+{
+	u32 e = ha_lavm_slice_epochs(job);
+
+	ha_cpu_pass(job->priv, e);
+	return ha_lavm_slice_done(job, e);
+}
+
 /* Final per-instance epoch counts and the job's status counters. */
-static void ha_cpu_end(struct ha_accel_job *job)
+void ha_cpu_end(struct ha_accel_job *job)
 {
 	struct ha_accel_lavm *l = job->priv;
 	u32 i;
@@ -227,7 +248,7 @@ static void ha_lavm_free(struct ha_accel_lavm *l)
 	kfree(l);
 }
 
-static void ha_cpu_free(struct ha_accel_job *job)
+void ha_cpu_free(struct ha_accel_job *job)
 {
 	if (job->priv)
 		ha_lavm_free(job->priv);
@@ -382,7 +403,7 @@ static int ha_submit_check(const struct drm_hyperaether_submit *args)
 	if (args->flags & ~DRM_HYPERAETHER_SUBMIT_FLAGS || args->pad ||
 	    args->job_id)
 		return -EINVAL;
-	if (args->engine != DRM_HYPERAETHER_ENGINE_CPU)
+	if (args->engine > DRM_HYPERAETHER_ENGINE_EXECUTOR)
 		return -EINVAL;
 	if (!args->ninstances || args->ninstances > HA_ACCEL_MAX_INSTANCES)
 		return -EINVAL;
@@ -451,6 +472,7 @@ static int ha_submit_prepare(struct drm_file *file, struct ha_accel_lavm *l,
 		.max_epochs = args->max_epochs,
 	};
 	l->max_epochs = args->max_epochs;
+	l->prog_size = args->prog_size;
 	l->init_states = args->flags & DRM_HYPERAETHER_SUBMIT_INIT_STATES;
 	if (args->nsegments)
 		return ha_load_acl(l, args);
@@ -493,7 +515,9 @@ int ha_accel_submit_ioctl(struct drm_device *drm, void *data,
 		ret = -ENOENT;
 		goto err_unlock;
 	}
-	job = ha_accel_job_alloc(ctx, &ha_accel_cpu_engine, file->client_id);
+	job = ha_accel_job_alloc(ctx, args->engine == DRM_HYPERAETHER_ENGINE_EXECUTOR ?
+				 &ha_accel_exec_engine : &ha_accel_cpu_engine,
+				 file->client_id);
 	if (IS_ERR(job)) {
 		ret = PTR_ERR(job);
 		goto err_unlock;

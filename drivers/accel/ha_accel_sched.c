@@ -207,7 +207,15 @@ bool ha_accel_engine_step(struct ha_accel_engine *eng)
 	ret = ha_job_slice(eng, job);
 
 	spin_lock(&eng->lock);
-	if (ret <= 0) {
+	if (ret == HA_SLICE_DETACHED) {
+		if (ctx->early) {
+			ctx->early = false;	/* already back: stays runnable */
+			list_move_tail(&ctx->link, &eng->runnable);
+		} else {
+			list_del_init(&ctx->link);
+			ctx->detached = true;
+		}
+	} else if (ret <= 0) {
 		list_del_init(&ctx->link);
 		ctx->cur = NULL;
 	} else if (--ctx->credit == 0) {
@@ -222,6 +230,51 @@ bool ha_accel_engine_step(struct ha_accel_engine *eng)
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_accel_engine_step);
+
+/**
+ * ha_accel_engine_requeue() - a detached slice of @job came back
+ * @job: the job; its context's current job
+ *
+ * May be called before the engine has finished detaching the slice.
+ */
+void ha_accel_engine_requeue(struct ha_accel_job *job)
+{
+	struct ha_accel_ctx *ctx = job->ctx;
+	struct ha_accel_engine *eng = ctx->engine;
+
+	spin_lock(&eng->lock);
+	if (ctx->cur == job) {
+		if (ctx->detached) {
+			ctx->detached = false;
+			ctx->credit = ctx->weight;
+			list_add_tail(&ctx->link, &eng->runnable);
+		} else {
+			ctx->early = true;
+		}
+	}
+	spin_unlock(&eng->lock);
+	if (!eng->manual)
+		queue_work(eng->wq, &eng->work);
+}
+
+/* Take back @ctx's detached slice, if any, so that its job can stop. */
+static void ha_ctx_reclaim(struct ha_accel_ctx *ctx)
+{
+	struct ha_accel_engine *eng = ctx->engine;
+	struct ha_accel_job *job = NULL;
+
+	spin_lock(&eng->lock);
+	if (ctx->detached && ctx->cur) {
+		job = ctx->cur;
+		kref_get(&job->kref);
+	}
+	spin_unlock(&eng->lock);
+	if (!job)
+		return;
+	if (job->ops->reclaim)
+		job->ops->reclaim(job);
+	ha_accel_job_put(job);
+}
 
 static void ha_engine_work(struct work_struct *work)
 {
@@ -295,6 +348,7 @@ static enum drm_gpu_sched_stat ha_timedout_job(struct drm_sched_job *sched_job)
 	if (!dma_fence_is_signaled(&job->done)) {
 		WRITE_ONCE(job->stop, -ETIMEDOUT);
 		trace_ha_accel_job_timeout(job);
+		ha_ctx_reclaim(job->ctx);
 	}
 	spin_lock(&sched->job_list_lock);
 	list_add(&sched_job->list, &sched->pending_list);
@@ -387,6 +441,7 @@ EXPORT_SYMBOL_IF_KUNIT(ha_accel_ctx_put);
 void ha_accel_ctx_cancel(struct ha_accel_ctx *ctx)
 {
 	atomic_set(&ctx->cancelled, 1);
+	ha_ctx_reclaim(ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(ha_accel_ctx_cancel);
 

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DRM_HYPERAETHER_API_VERSION	1
+#define DRM_HYPERAETHER_API_VERSION	2
 
 #define DRM_HYPERAETHER_GET_PARAM	0x00
 #define DRM_HYPERAETHER_CTX_CREATE	0x01
@@ -64,6 +64,9 @@ extern "C" {
  * @DRM_HYPERAETHER_PARAM_SLICE_INSNS: VM-instructions the CPU engine runs
  *	between two preemption points
  * @DRM_HYPERAETHER_PARAM_JOB_TIMEOUT_MS: a job running longer is stopped
+ * @DRM_HYPERAETHER_PARAM_EXECUTORS: executors waiting for a batch now
+ * @DRM_HYPERAETHER_PARAM_EXEC_TIMEOUT_MS: a batch not committed by then
+ *	runs on the CPU engine
  */
 enum drm_hyperaether_param {
 	DRM_HYPERAETHER_PARAM_API_VERSION = 0,
@@ -74,6 +77,8 @@ enum drm_hyperaether_param {
 	DRM_HYPERAETHER_PARAM_MAX_SEGMENTS = 5,
 	DRM_HYPERAETHER_PARAM_SLICE_INSNS = 6,
 	DRM_HYPERAETHER_PARAM_JOB_TIMEOUT_MS = 7,
+	DRM_HYPERAETHER_PARAM_EXECUTORS = 8,
+	DRM_HYPERAETHER_PARAM_EXEC_TIMEOUT_MS = 9,
 };
 
 /**
@@ -160,9 +165,14 @@ struct drm_hyperaether_bo_info {
 /**
  * enum drm_hyperaether_engine - what executes the epochs
  * @DRM_HYPERAETHER_ENGINE_CPU: the LAVM epoch engine inside the kernel
+ * @DRM_HYPERAETHER_ENGINE_EXECUTOR: slices go to a userspace executor (a
+ *	GPU engine) waiting on %DRM_HYPERAETHER_URING_FETCH; while none
+ *	waits, or when one fails, dies or overruns, they run on the CPU engine
+ *	instead.  The results are the same either way.
  */
 enum drm_hyperaether_engine {
 	DRM_HYPERAETHER_ENGINE_CPU = 0,
+	DRM_HYPERAETHER_ENGINE_EXECUTOR = 1,
 };
 
 /*
@@ -307,6 +317,77 @@ struct drm_hyperaether_wait {
 	 * epochs each took part in (one instruction each, or a yield).
 	 */
 	__u64 insns;
+};
+
+/*
+ * Executors: io_uring passthrough (IORING_OP_URING_CMD on an accel fd), in
+ * the manner of ublk.  An executor process queues FETCH commands; the
+ * driver completes one with a batch (cqe->res = batch id) after writing a
+ * struct drm_hyperaether_exec_batch to the command's @batch_ptr.  The
+ * batch's buffers are private copies, given to the executor as GEM handles
+ * of its own file (mmap them through BO_INFO).  The executor runs the
+ * batch's epochs on them and sends COMMIT_AND_FETCH with the batch id and
+ * its result, which both hands the batch back and waits for the next one.
+ * The driver copies the results into the job's buffers only on a
+ * successful commit; a failed, late or missing commit (the executor died,
+ * or overran the executor timeout) leaves them untouched and the batch
+ * runs on the CPU engine.  Only a process with CAP_SYS_ADMIN may serve.
+ */
+#define DRM_HYPERAETHER_URING_FETCH		0x01
+#define DRM_HYPERAETHER_URING_COMMIT_AND_FETCH	0x02
+
+/**
+ * struct drm_hyperaether_exec_cmd - the 16 command bytes of the SQE
+ */
+struct drm_hyperaether_exec_cmd {
+	/** @batch_ptr: where the next batch is written (user pointer). */
+	__u64 batch_ptr;
+	/** @batch_id: COMMIT_AND_FETCH: the batch handed back; else 0. */
+	__u32 batch_id;
+	/** @result: COMMIT_AND_FETCH: 0 when the epochs ran, else -errno. */
+	__s32 result;
+};
+
+/**
+ * struct drm_hyperaether_exec_batch - one batch for an executor
+ *
+ * Run @max_epochs epochs (or until no instance is active) of the program
+ * on the states, as lavm_ref_run() does with struct lavm_job.max_epochs =
+ * @max_epochs: every instance's epoch counter starts from 0 and ends with
+ * the epochs it took part in.  With @nsegments, the access table is in
+ * @acl_handle: @nsegments __u64 allow masks, then @ninstances __u8 domains.
+ */
+struct drm_hyperaether_exec_batch {
+	/** @batch_id: the id COMMIT_AND_FETCH names. */
+	__u32 batch_id;
+	/** @flags: zero today. */
+	__u32 flags;
+	/** @prog_handle: the program's .lavm bundle at offset 0. */
+	__u32 prog_handle;
+	/** @prog_size: bytes of the bundle. */
+	__u32 prog_size;
+	/** @state_handle: @ninstances struct lavm_vm. */
+	__u32 state_handle;
+	/** @ninstances: instances. */
+	__u32 ninstances;
+	/** @shared_handle: @nshared words, 0 when @nshared is 0. */
+	__u32 shared_handle;
+	/** @nshared: shared words. */
+	__u32 nshared;
+	/** @stack_handle: call frames (ninstances x max_call_depth), or 0. */
+	__u32 stack_handle;
+	/** @max_epochs: epochs to run. */
+	__u32 max_epochs;
+	/** @acl_handle: the access table, or 0 without segments. */
+	__u32 acl_handle;
+	/** @nsegments: segments, 0 without an access table. */
+	__u32 nsegments;
+	/** @seg_words: words per segment. */
+	__u32 seg_words;
+	/** @pad: zero. */
+	__u32 pad;
+	/** @reserved: zero. */
+	__u64 reserved[2];
 };
 
 #if defined(__cplusplus)

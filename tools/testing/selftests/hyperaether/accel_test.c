@@ -346,7 +346,7 @@ TEST_F(submit, bad_sizes_are_einval)
 	SUBMIT_ERR(EINVAL, nshared, 0);
 	SUBMIT_ERR(EINVAL, prog_size, 0);
 	SUBMIT_ERR(EINVAL, prog_size, 4097);			/* past the program BO */
-	SUBMIT_ERR(EINVAL, engine, 1);
+	SUBMIT_ERR(EINVAL, engine, DRM_HYPERAETHER_ENGINE_EXECUTOR + 1);
 	/* A stack BO smaller than ninstances * max_call_depth frames. */
 	ASSERT_EQ(0, ha_accel_bo_new(self->fd, 300 * 128, &st));
 	s.state_handle = st.handle;
