@@ -31,7 +31,7 @@ enum {
 };
 
 #define VK_LOCAL_SIZE	64
-#define VK_MAX_ROUNDS	256	/* rounds recorded into one submission */
+#define VK_MAX_ROUNDS	256	/* at most, in one submission */
 #define VK_DEFAULT_BUDGET (1u << 16)
 
 /* Push constants: lavm_vk_common.glsl's Params. */
