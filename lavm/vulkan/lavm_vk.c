@@ -32,7 +32,14 @@ enum {
 
 #define VK_LOCAL_SIZE	64
 #define VK_MAX_ROUNDS	256	/* at most, in one submission */
-#define VK_DEFAULT_BUDGET (1u << 16)
+/*
+ * Instructions a VM runs per dispatch: bounds a dispatch's time (GPU
+ * watchdogs).  lavapipe stops all of a shader's loops together after 65535
+ * iterations, inner ones (MOD's long division: up to ~300 per instruction)
+ * included, so it gets a budget that stays far below.
+ */
+#define VK_DEFAULT_BUDGET	(1u << 16)
+#define VK_CPU_BUDGET		64u
 
 /* Push constants: lavm_vk_common.glsl's Params. */
 struct lavm_vk_params {
@@ -609,7 +616,7 @@ int lavm_vk_run(struct lavm_vk *vk, struct lavm_job *job, uint32_t *epochs_out)
 		.depth = prog->max_call_depth,
 		.nshared = job->nshared,
 		.max_epochs = job->max_epochs,
-		.budget = env ? (uint32_t)strtoul(env, NULL, 0) : VK_DEFAULT_BUDGET,
+		.budget = env ? (uint32_t)strtoul(env, NULL, 0) : 0,
 		.acl_nseg = acl ? acl->nseg : 0,
 		.acl_seg_words = acl ? acl->seg_words : 1,
 	};
@@ -625,7 +632,7 @@ int lavm_vk_run(struct lavm_vk *vk, struct lavm_job *job, uint32_t *epochs_out)
 	if (acl && lavm_acl_check(acl, job->nvms) != LAVM_OK)
 		return fail(vk->err, sizeof(vk->err), -EINVAL, "job: malformed access-control table");
 	if (pc.budget == 0)
-		pc.budget = VK_DEFAULT_BUDGET;
+		pc.budget = lavm_vk_device_is_cpu(vk) ? VK_CPU_BUDGET : VK_DEFAULT_BUDGET;
 	for (uint32_t i = 0; i < job->nvms; i++)
 		lavm_vm_check(&job->vms[i], prog);
 	if (job->nvms == 0 || job->max_epochs == 0)

@@ -75,15 +75,13 @@ void main()
 		v[k] = vms[base + k];
 	uint sp = vms[base + VM_SP], epochs = vms[base + VM_EPOCHS];
 	uint fault = 0u, steps = 0u, fbase = i * pc.depth;
-	bool stop = false;
+	bool stop = false, reported = false;
 
 	while (!stop && epochs < pc.max_epochs) {
 		uint ip, addr;
 
-		if (steps == pc.budget) {
-			atomicMin(ctl[pc.round & 1u].y, epochs);
-			break;
-		}
+		if (steps == pc.budget)
+			break;		/* reported below */
 		steps++;
 		if (status == ST_YIELDED) {
 			epochs++;
@@ -112,7 +110,7 @@ void main()
 				if (epochs != grant) {
 					/* wait here until every WRITE before this epoch landed */
 					atomicMin(ctl[pc.round & 1u].x, epochs);
-					stop = true;
+					stop = reported = true;
 					break;
 				}
 				grant = EPOCH_NONE;
@@ -168,6 +166,12 @@ void main()
 		v[0] = floatBitsToUint(float(next));
 		epochs++;
 	}
+	/*
+	 * Stopped on the budget, or by the driver: lavapipe ends a shader's
+	 * loops after 65535 iterations in all.  The VM goes on next round.
+	 */
+	if (!reported && fault == 0u && status != ST_HALTED && epochs < pc.max_epochs)
+		atomicMin(ctl[pc.round & 1u].y, epochs);
 	for (int k = 0; k < 22; k++)
 		vms[base + k] = v[k];
 	vms[base + VM_SP] = sp;
