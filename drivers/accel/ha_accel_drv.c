@@ -32,8 +32,9 @@ MODULE_PARM_DESC(slice_insns,
 		 "VM-instructions per engine slice, the unit of time sharing (default 2^24)");
 
 unsigned int ha_accel_job_timeout_ms = 30000;
-module_param_named(job_timeout_ms, ha_accel_job_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(job_timeout_ms, "a job running longer is stopped (default 30000)");
+module_param_named(job_timeout_ms, ha_accel_job_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "a job running longer is stopped; contexts take it at creation (default 30000)");
 EXPORT_SYMBOL_IF_KUNIT(ha_accel_job_timeout_ms);
 
 unsigned int ha_accel_max_epochs = 1u << 30;
