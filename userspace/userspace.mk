@@ -1,15 +1,34 @@
 # SPDX-License-Identifier: GPL-2.0
-# Userspace: libhyperaether, the hyperaether CLI.  Included from ../Makefile.
+# Userspace: libhyperaether, the hyperaether CLI, hyperaetherd.  Included
+# from ../Makefile.
 
 LIBHA_SRCS := userspace/lib/hyperaether.c userspace/lib/hyperaether_accel.c
-HA_CLI_SRCS := userspace/cli/hyperaether.c
+# The main job's pipeline (spec -> fabric + jobs -> results) and the
+# daemon's protocol: shared by hyperaetherd and the CLI.
+HA_PIPE_SRCS := userspace/hyperaetherd/pipeline.c userspace/hyperaetherd/protocol.c
+HA_CLI_SRCS := userspace/cli/hyperaether.c userspace/cli/run.c $(HA_PIPE_SRCS)
+HA_DAEMON_SRCS := userspace/hyperaetherd/hyperaetherd.c $(HA_PIPE_SRCS)
+HA_USER_HDRS := $(wildcard userspace/lib/*.h userspace/cli/*.h userspace/hyperaetherd/*.h \
+	uapi/linux/*.h uapi/drm/*.h genclient/*.h lavm/*.h)
 # The channel helpers sit on liburing (io_uring uring_cmd), the accel
 # wrappers on libdrm (whose drm.h <drm/hyperaether_accel.h> includes).
 HA_DRM_CFLAGS := $(shell pkg-config --cflags libdrm)
 HA_USER_CFLAGS := $(USER_CFLAGS) -I$(TOP)/userspace/lib $(HA_DRM_CFLAGS)
 HA_USER_LDLIBS := -luring -ldrm
+# The CLI and the daemon also link genclient and the lavm core (their
+# archives come from genclient/genclient.mk and lavm/lavm.mk: named by path
+# here because those fragments are included after this one).
+HA_JOB_CFLAGS := $(HA_USER_CFLAGS) -I$(TOP)/userspace/hyperaetherd -I$(TOP)/userspace/cli \
+	-I$(TOP)/genclient -I$(TOP)/lavm $(shell pkg-config --cflags json-c)
+HA_JOB_LIBS = $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+HA_JOB_SAN_LIBS = $(BUILD)/genclient/san/libgenclient.a $(BUILD)/lavm/san/liblavm.a
+HA_JOB_LDLIBS := $(HA_USER_LDLIBS) $(shell pkg-config --libs json-c libcurl libcrypto) -lpthread -lm
+# Static (the test initramfs): no libcurl, whose dependencies Debian ships
+# no static archives of; ai_offline.c stands in for it.
+HA_JOB_STATIC_LDLIBS := $(HA_USER_LDLIBS) -ljson-c -lcrypto -lpthread -lm
 
 USER_BINS += $(BUILD)/bin/hyperaether $(BUILD)/bin/hyperaether-static \
+	     $(BUILD)/bin/hyperaetherd $(BUILD)/bin/hyperaetherd-static \
 	     $(BUILD)/lib/libhyperaether.a $(BUILD)/lib/pkgconfig/libhyperaether.pc
 
 HA_PREFIX ?= /usr/local
@@ -27,19 +46,41 @@ $(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/l
 	for f in $(LIBHA_SRCS); do o=$(BUILD)/obj/lib/$$(basename $$f .c).o; \
 		$(CC) $(HA_USER_CFLAGS) -fPIC -c -o $$o $$f && $(AR) rcs $@ $$o || exit 1; done
 
-$(BUILD)/bin/hyperaether: $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a
+$(BUILD)/bin/hyperaether: $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a $(HA_USER_HDRS) \
+		$(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) -o $@ $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a $(HA_USER_LDLIBS)
+	$(CC) $(HA_JOB_CFLAGS) -o $@ $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a \
+		$(HA_JOB_LIBS) $(HA_JOB_LDLIBS)
 
-# Static build for the test initramfs, which has no libc.
-$(BUILD)/bin/hyperaether-static: $(HA_CLI_SRCS) $(LIBHA_SRCS)
+$(BUILD)/bin/hyperaetherd: $(HA_DAEMON_SRCS) $(BUILD)/lib/libhyperaether.a $(HA_USER_HDRS) \
+		$(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) -static -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_LDLIBS)
+	$(CC) $(HA_JOB_CFLAGS) -o $@ $(HA_DAEMON_SRCS) $(BUILD)/lib/libhyperaether.a \
+		$(HA_JOB_LIBS) $(HA_JOB_LDLIBS)
+
+# Static builds for the test initramfs, which has no libc.
+$(BUILD)/bin/hyperaether-static: $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_HDRS) \
+		userspace/hyperaetherd/ai_offline.c $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_JOB_CFLAGS) -static -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) \
+		userspace/hyperaetherd/ai_offline.c $(HA_JOB_LIBS) $(HA_JOB_STATIC_LDLIBS)
+
+$(BUILD)/bin/hyperaetherd-static: $(HA_DAEMON_SRCS) $(LIBHA_SRCS) $(HA_USER_HDRS) \
+		userspace/hyperaetherd/ai_offline.c $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_JOB_CFLAGS) -static -o $@ $(HA_DAEMON_SRCS) $(LIBHA_SRCS) \
+		userspace/hyperaetherd/ai_offline.c $(HA_JOB_LIBS) $(HA_JOB_STATIC_LDLIBS)
 
 # The same sources under ASan/UBSan for the native tests.
-$(BUILD)/san/hyperaether: $(HA_CLI_SRCS) $(LIBHA_SRCS)
+$(BUILD)/san/hyperaether: $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_HDRS) $(HA_JOB_SAN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HA_USER_CFLAGS) $(SAN_FLAGS) -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_LDLIBS)
+	$(CC) $(HA_JOB_CFLAGS) $(SAN_FLAGS) -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) \
+		$(HA_JOB_SAN_LIBS) $(HA_JOB_LDLIBS)
+
+$(BUILD)/san/hyperaetherd: $(HA_DAEMON_SRCS) $(LIBHA_SRCS) $(HA_USER_HDRS) $(HA_JOB_SAN_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_JOB_CFLAGS) $(SAN_FLAGS) -o $@ $(HA_DAEMON_SRCS) $(LIBHA_SRCS) \
+		$(HA_JOB_SAN_LIBS) $(HA_JOB_LDLIBS)
 
 $(BUILD)/san/lib_test: userspace/tests/lib_test.c $(LIBHA_SRCS)
 	@mkdir -p $(dir $@)
@@ -50,3 +91,16 @@ userspace-check: $(BUILD)/san/hyperaether $(BUILD)/san/lib_test
 	@{ $(BUILD)/san/lib_test; HA_CLI=$(BUILD)/san/hyperaether userspace/tests/cli_test.sh; } \
 		> $(RESULTS)/userspace.tap; rc=$$?; \
 	! grep -q '^not ok' $(RESULTS)/userspace.tap && [ $$rc = 0 ]
+
+# hyperaetherd without devices (--engine cpu): protocol, spool, backpressure,
+# shutdown, bad input, the CLI's run/gen/fabric/top; ASan/UBSan builds.
+USER_CHECKS += daemon-check
+.PHONY: daemon-check
+daemon-check: $(BUILD)/san/hyperaether $(BUILD)/san/hyperaetherd
+	@mkdir -p $(RESULTS) $(BUILD)/daemon-check
+	@HA_CLI=$(BUILD)/san/hyperaether HA_DAEMON=$(BUILD)/san/hyperaetherd \
+		HA_WORK=$(BUILD)/daemon-check HA_EXAMPLES=$(TOP)/genclient/examples \
+		python3 userspace/tests/daemon_test.py > $(RESULTS)/daemon.tap \
+		2> $(BUILD)/daemon-check/stderr.log; rc=$$?; \
+	echo "daemon-check: $$(grep -c '^ok' $(RESULTS)/daemon.tap) ok, $$(grep -c '^not ok' $(RESULTS)/daemon.tap) not ok ($(RESULTS)/daemon.tap)"; \
+	! grep -q '^not ok' $(RESULTS)/daemon.tap && [ $$rc = 0 ]

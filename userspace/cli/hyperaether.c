@@ -9,13 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "hyperaether.h"
 
 static const char usage[] =
 	"usage: hyperaether [--json] <command>\n"
 	"\n"
 	"commands:\n"
-	"  info      show the loaded module's ABI version and features\n"
+	"  info                 show the loaded module's ABI version and features\n"
+	"  run SPEC.json        generate, boot and run a spec's fabric; print the results\n"
+	"  gen SPEC.json        generate the VMs' programs; show how each was found\n"
+	"  fabric show [SPEC]   a spec's fabric graph, or hyperaetherd's (--dot: Graphviz)\n"
+	"  top                  hyperaetherd's queues, epochs/s and jobs/s, live\n"
+	"\n"
+	"Each command takes --help.\n"
 	"\n"
 	"options:\n"
 	"  --json    machine-readable output\n"
@@ -86,7 +93,7 @@ int main(int argc, char **argv)
 	};
 	int json = 0, c;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -103,8 +110,19 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (!strcmp(argv[optind], "info"))
+	if (!strcmp(argv[optind], "info")) {
+		for (int i = optind + 1; i < argc; i++)
+			json |= !strcmp(argv[i], "--json");
 		return cmd_info(json);
+	}
+	if (!strcmp(argv[optind], "run"))
+		return cmd_run(argc - optind, argv + optind, json);
+	if (!strcmp(argv[optind], "gen"))
+		return cmd_gen(argc - optind, argv + optind, json);
+	if (!strcmp(argv[optind], "fabric"))
+		return cmd_fabric(argc - optind, argv + optind, json);
+	if (!strcmp(argv[optind], "top"))
+		return cmd_top(argc - optind, argv + optind, json);
 
 	fprintf(stderr, "hyperaether: unknown command '%s'\n\n%s", argv[optind], usage);
 	return 2;
