@@ -85,6 +85,7 @@ struct task {
 };
 
 struct conn {
+	struct conn *next;	/* D.conns */
 	int fd;
 	char *rbuf;
 	size_t rlen, rcap;
@@ -114,6 +115,7 @@ struct daemon {
 	bool verbose;
 
 	struct task *tasks;	/* every accepted spec */
+	struct conn *conns;	/* every open connection */
 	unsigned int nqueued, nrunning, nclients;
 	bool draining, grace_over, accept_armed;
 
@@ -158,6 +160,12 @@ static void conn_put(struct conn *c)
 {
 	if (c->ops || c->waiting || !c->closing)
 		return;
+	for (struct conn **pp = &D.conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
 	close(c->fd);
 	free(c->rbuf);
 	free(c->wbuf);
@@ -716,6 +724,8 @@ static void accepted(int res)
 		return arm_accept();
 	}
 	c->fd = res;
+	c->next = D.conns;
+	D.conns = c;
 	D.nclients++;
 	if (D.nclients > D.max_clients) {
 		D.refused++;
@@ -856,6 +866,15 @@ static bool generating(void)
 		busy |= t->state == T_GENERATING;
 	pthread_mutex_unlock(&D.gen_lock);
 	return busy;
+}
+
+/* Replies still being sent: shutdown waits for them. */
+static bool replies_in_flight(void)
+{
+	for (struct conn *c = D.conns; c; c = c->next)
+		if (c->wbuf && c->woff < c->wlen && !c->closing)
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------------ setup */
@@ -1059,7 +1078,7 @@ int hyperaetherd_main(int argc, char **argv)
 		void *p;
 		int res;
 
-		if (D.draining && !D.nrunning && (!generating() || D.grace_over))
+		if (D.draining && !D.nrunning && (!generating() || D.grace_over) && !replies_in_flight())
 			break;
 		io_uring_submit(&D.ring);
 		ret = io_uring_wait_cqe(&D.ring, &cqe);
@@ -1130,6 +1149,16 @@ int hyperaetherd_main(int argc, char **argv)
 		pthread_join(D.gen_thread, NULL);
 	if (D.listen_fd >= 0)
 		close(D.listen_fd);
+	io_uring_queue_exit(&D.ring);	/* cancels the recvs into the buffers freed below */
+	while (D.conns) {
+		struct conn *c = D.conns;
+
+		D.conns = c->next;
+		close(c->fd);
+		free(c->rbuf);
+		free(c->wbuf);
+		free(c);
+	}
 	return 0;
 
 bad_usage:

@@ -96,7 +96,7 @@ def cli(*args):
 
 
 # A spec no generator can satisfy (examples only, no simple expression).
-NOSOLUTION = {"fabric": "hard", "vms": [{"name": "h", "params": ["x"], "examples": [
+NOSOLUTION = {"fabric": "hard", "vms": [{"name": "h", "params": ["x"], "outputs": ["y"], "examples": [
     {"in": [0], "out": 7.25}, {"in": [1], "out": -3.5}, {"in": [2], "out": 1234.5},
     {"in": [3], "out": 0.0625}, {"in": [4], "out": -77}, {"in": [5], "out": 9.75}]}]}
 
@@ -146,7 +146,7 @@ r = d.request({"op": "frobnicate"})
 ok(r and not r["ok"] and "unknown op" in r["error"], "bad/unknown-op", r)
 r = d.request({"op": "run"})
 ok(r and not r["ok"] and "spec" in r["error"], "bad/run-without-spec", r)
-bad = {"vms": [{"name": "x", "params": ["a"], "examples": [{"in": [1], "out": 2}, {"in": [1], "out": 3}]}]}
+bad = {"vms": [{"name": "x", "params": ["a"], "outputs": ["b"], "examples": [{"in": [1], "out": 2}, {"in": [1], "out": 3}]}]}
 r = d.request({"op": "run", "spec": bad})
 ok(r and not r["ok"] and "$.vms[0].examples" in r["error"] and "contradicts" in r["error"],
    "bad/contradictory-examples", r)
