@@ -381,6 +381,15 @@ void lavm_epoch_min_io(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
 		       struct lavm_epoch_wait *w);
 /* Returns false when no VM waits: the run is over. */
 bool lavm_epoch_io(struct lavm_epoch *eng, const struct lavm_epoch_wait *w);
+/*
+ * Slicing a long run (the kernel driver does, to stay preemptible): run to
+ * job->max_epochs = M1 as above; lavm_epoch_most() says how far the lanes
+ * got (largest per-VM epoch count; @sum, if not NULL, their total); if that
+ * is M1, raise job->max_epochs to M2 > M1, call lavm_epoch_extend(eng, b0,
+ * b1, M1) on every block, and run again.  The result equals one run to M2.
+ */
+uint32_t lavm_epoch_most(struct lavm_epoch *eng, uint32_t b0, uint32_t b1, uint64_t *sum);
+void lavm_epoch_extend(struct lavm_epoch *eng, uint32_t b0, uint32_t b1, uint32_t old_max);
 /* Copies states back to job->vms; returns the largest per-VM epoch count. */
 uint32_t lavm_epoch_finish(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 uint32_t lavm_epoch_run(struct lavm_epoch *eng);

@@ -905,6 +905,55 @@ uint32_t LAVM_EPOCH_NAME(lavm_epoch_finish)(struct lavm_epoch *eng, uint32_t b0,
 	return most;
 }
 
+uint32_t LAVM_EPOCH_NAME(lavm_epoch_most)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+					 uint64_t *sum)
+{
+	uint32_t most = 0;
+	uint64_t total = 0;
+
+	for (uint32_t bi = b0; bi < b1; bi++) {
+		const struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		for (uint32_t l = 0; l < b->count; l++) {
+			most = b->epochs[l] > most ? b->epochs[l] : most;
+			total += b->epochs[l];
+		}
+	}
+	if (sum)
+		*sum = total;
+	return most;
+}
+
+/*
+ * The run to @old_max ended (lavm_epoch_io() returned false) and the caller
+ * raised job->max_epochs: lanes stopped at @old_max go on.  A lane that
+ * yielded in the last epoch sits out the next one, as lavm_epoch_load()
+ * does for a YIELDED state.  READs may run in place only up to @old_max:
+ * lanes stopped there may WRITE from then on, and the horizon of the run
+ * that ended did not count them.
+ */
+void LAVM_EPOCH_NAME(lavm_epoch_extend)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+					uint32_t old_max)
+{
+	const struct lavm_job *job = eng->job;
+
+	if (eng->horizon > old_max)
+		eng->horizon = old_max;
+	for (uint32_t bi = b0; bi < b1; bi++) {
+		struct lavm_epoch_block *b = &eng->blocks[bi];
+
+		b->horizon = eng->horizon;
+		b->wait.epoch = LAVM_EPOCH_NONE;
+		for (uint32_t l = 0; l < b->count; l++) {
+			if (b->status[l] == LAVM_YIELDED && b->epochs[l] < job->max_epochs) {
+				b->status[l] = LAVM_RUNNING;
+				b->epochs[l]++;		/* the epoch it sits out */
+			}
+			b->live[l] = lane_live(eng, b, l) ? -1 : 0;
+		}
+	}
+}
+
 uint32_t LAVM_EPOCH_NAME(lavm_epoch_run)(struct lavm_epoch *eng)
 {
 	struct lavm_epoch_wait w;

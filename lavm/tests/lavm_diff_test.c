@@ -249,6 +249,8 @@ int main(void)
 
 			if (c.kind == LAVM_ENGINE_EPOCH)
 				c.threads = 1 + below(3);
+			if (c.slice)
+				c.slice = 1 + below(7);
 			copy_job(&job, &start);
 			ep = run_cfg(&c, &job);
 			runs[e]++;
