@@ -294,6 +294,8 @@ static bool ha_exec_handoff(struct ha_accel_job *job)
 		return false;
 	cmd = ha_exec_pdu_cmd(pdu);
 	file = cmd->file->private_data;
+	/* The batch starts from the buffers: the CPU engine writes them back. */
+	ha_cpu_unload(job);
 
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	ret = b ? ha_shadows_make(file->minor->dev, l) : -ENOMEM;

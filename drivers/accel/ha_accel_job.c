@@ -48,6 +48,10 @@ struct ha_epoch_ops {
 		       struct lavm_epoch_wait *w);
 	bool (*io)(struct lavm_epoch *eng, const struct lavm_epoch_wait *w);
 	uint32_t (*finish)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
+	uint32_t (*most)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+			 uint64_t *sum);
+	void (*extend)(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+		       uint32_t old_max);
 };
 
 #define HA_EPOCH_OPS(sfx, label) {					\
@@ -59,6 +63,8 @@ struct ha_epoch_ops {
 	.min_io = lavm_epoch_min_io##sfx,				\
 	.io = lavm_epoch_io##sfx,					\
 	.finish = lavm_epoch_finish##sfx,				\
+	.most = lavm_epoch_most##sfx,					\
+	.extend = lavm_epoch_extend##sfx,				\
 }
 
 static const struct ha_epoch_ops ha_epoch_sse2 = HA_EPOCH_OPS(, "sse2");
@@ -108,47 +114,74 @@ int ha_cpu_begin(struct ha_accel_job *job)
 }
 
 /*
- * One pass of the epoch engine over every block, for at most @epochs
- * epochs; the FPU is released between blocks.
+ * The engine is loaded once per run of slices: lavm_epoch_setup() and
+ * lavm_epoch_load() when a slice finds it unloaded, lavm_epoch_extend()
+ * to go on from one slice to the next, lavm_epoch_finish() when the job
+ * ends or its buffers must hold the states (an executor takes the next
+ * slice).  The FPU is taken one block at a time.
  */
-static void ha_cpu_pass(struct ha_accel_lavm *l, u32 epochs)
+static void ha_cpu_load(struct ha_accel_job *job)
 {
 	const struct ha_epoch_ops *ops = ha_epoch();
-	struct lavm_epoch eng;
+	struct ha_accel_lavm *l = job->priv;
+	u32 b;
+
+	l->load_base = job->epochs;
+	l->load_sum = 0;
+	kernel_fpu_begin();
+	ops->setup(&l->eng, &l->lj, l->emem, l->emem_len);
+	kernel_fpu_end();
+	for (b = 0; b < l->eng.nblocks; b++) {
+		kernel_fpu_begin();
+		ops->load(&l->eng, b, b + 1);
+		kernel_fpu_end();
+		cond_resched();
+	}
+	l->loaded = true;
+}
+
+/* Writes the states back; per-instance epochs add up across loads. */
+void ha_cpu_unload(struct ha_accel_job *job)
+{
+	const struct ha_epoch_ops *ops = ha_epoch();
+	struct ha_accel_lavm *l = job->priv;
+	u32 b, i;
+
+	if (!l->loaded)
+		return;
+	for (b = 0; b < l->eng.nblocks; b++) {
+		kernel_fpu_begin();
+		ops->finish(&l->eng, b, b + 1);
+		kernel_fpu_end();
+		cond_resched();
+	}
+	for (i = 0; i < l->lj.nvms; i++)
+		l->acc[i] += l->lj.vms[i].epochs;
+	l->loaded = false;
+}
+
+/* Runs the loaded engine until every lane stops at l->lj.max_epochs or ends. */
+static void ha_cpu_run(struct ha_accel_lavm *l)
+{
+	const struct ha_epoch_ops *ops = ha_epoch();
 	struct lavm_epoch_wait w, wb;
 	bool more;
 	u32 b;
 
-	l->lj.max_epochs = epochs;
-	kernel_fpu_begin();
-	ops->setup(&eng, &l->lj, l->emem, l->emem_len);
-	kernel_fpu_end();
-	for (b = 0; b < eng.nblocks; b++) {
-		kernel_fpu_begin();
-		ops->load(&eng, b, b + 1);
-		kernel_fpu_end();
-		cond_resched();
-	}
 	do {
 		w = (struct lavm_epoch_wait){ LAVM_EPOCH_NONE, 0, U32_MAX };
-		for (b = 0; b < eng.nblocks; b++) {
+		for (b = 0; b < l->eng.nblocks; b++) {
 			kernel_fpu_begin();
-			ops->run_blocks(&eng, b, b + 1);
-			ops->min_io(&eng, b, b + 1, &wb);
+			ops->run_blocks(&l->eng, b, b + 1);
+			ops->min_io(&l->eng, b, b + 1, &wb);
 			kernel_fpu_end();
 			lavm_epoch_wait_merge(&w, &wb);
 			cond_resched();
 		}
 		kernel_fpu_begin();
-		more = ops->io(&eng, &w);
+		more = ops->io(&l->eng, &w);
 		kernel_fpu_end();
 	} while (more);
-	for (b = 0; b < eng.nblocks; b++) {
-		kernel_fpu_begin();
-		ops->finish(&eng, b, b + 1);
-		kernel_fpu_end();
-		cond_resched();
-	}
 }
 
 /* Epochs the next slice of @job may run. */
@@ -190,10 +223,44 @@ int ha_lavm_slice_done(struct ha_accel_job *job, u32 e)
 
 int ha_cpu_slice(struct ha_accel_job *job)
 {
-	u32 e = ha_lavm_slice_epochs(job);
+	const struct ha_epoch_ops *ops = ha_epoch();
+	struct ha_accel_lavm *l = job->priv;
+	u32 e = ha_lavm_slice_epochs(job), from, target, most = 0, b;
+	u64 sum = 0, bsum;
+	bool more;
 
-	ha_cpu_pass(job->priv, e);
-	return ha_lavm_slice_done(job, e);
+	if (!l->loaded) {
+		l->lj.max_epochs = e;
+		ha_cpu_load(job);
+	} else {
+		from = l->lj.max_epochs;
+		l->lj.max_epochs = from + e;
+		for (b = 0; b < l->eng.nblocks; b++) {
+			kernel_fpu_begin();
+			ops->extend(&l->eng, b, b + 1, from);
+			kernel_fpu_end();
+		}
+	}
+	from = job->epochs - l->load_base;
+	target = l->lj.max_epochs;
+	ha_cpu_run(l);
+	for (b = 0; b < l->eng.nblocks; b++) {
+		kernel_fpu_begin();
+		most = max(most, ops->most(&l->eng, b, b + 1, &bsum));
+		kernel_fpu_end();
+		sum += bsum;
+	}
+	trace_ha_accel_slice(job, job->epochs, most - from, l->lj.nvms);
+	job->epochs += most - from;
+	job->insns += sum - l->load_sum;
+	atomic64_add(most - from, &job->ctx->engine->epochs);
+	atomic64_add(sum - l->load_sum, &job->ctx->engine->insns);
+	l->load_sum = sum;
+	/* Short of the target: no instance is active any more. */
+	more = most == target && job->epochs < l->max_epochs;
+	if (!more)
+		ha_cpu_unload(job);
+	return more;
 }
 
 /* Final per-instance epoch counts and the job's status counters. */
@@ -202,6 +269,7 @@ void ha_cpu_end(struct ha_accel_job *job)
 	struct ha_accel_lavm *l = job->priv;
 	u32 i;
 
+	ha_cpu_unload(job);
 	for (i = 0; i < l->lj.nvms; i++) {
 		struct lavm_vm *vm = &l->lj.vms[i];
 

@@ -44,6 +44,10 @@ enum { HA_BO_PROG, HA_BO_STATE, HA_BO_SHARED, HA_BO_STACK, HA_BO_ACL, HA_BO_NR }
  * @result: a committed batch's outcome for the next slice: 0 none, 1 more
  *          to run, 2 done
  * @exec_off: an executor failed this job: the CPU engine runs the rest
+ * @eng: the epoch engine, while @loaded
+ * @loaded: the instances are in @eng, not in the state buffer
+ * @load_base: the job's epochs when @eng was loaded
+ * @load_sum: instance-epochs counted since then
  */
 struct ha_accel_lavm {
 	struct drm_gem_object *bo[HA_BO_NR];
@@ -69,11 +73,16 @@ struct ha_accel_lavm {
 	struct ha_exec_batch *batch;
 	int result;
 	bool exec_off;
+	struct lavm_epoch eng;
+	bool loaded;
+	u32 load_base;
+	u64 load_sum;
 };
 
 /* ha_accel_job.c */
 int ha_cpu_begin(struct ha_accel_job *job);
 int ha_cpu_slice(struct ha_accel_job *job);
+void ha_cpu_unload(struct ha_accel_job *job);
 void ha_cpu_end(struct ha_accel_job *job);
 void ha_cpu_free(struct ha_accel_job *job);
 u32 ha_lavm_slice_epochs(struct ha_accel_job *job);

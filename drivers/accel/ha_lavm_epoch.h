@@ -18,5 +18,9 @@ void lavm_epoch_min_io_avx2(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
 bool lavm_epoch_io_avx2(struct lavm_epoch *eng, const struct lavm_epoch_wait *w);
 uint32_t lavm_epoch_finish_avx2(struct lavm_epoch *eng, uint32_t b0, uint32_t b1);
 uint32_t lavm_epoch_run_avx2(struct lavm_epoch *eng);
+uint32_t lavm_epoch_most_avx2(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+			      uint64_t *sum);
+void lavm_epoch_extend_avx2(struct lavm_epoch *eng, uint32_t b0, uint32_t b1,
+			    uint32_t old_max);
 
 #endif /* __HA_LAVM_EPOCH_H__ */
