@@ -104,3 +104,70 @@ daemon-check: $(BUILD)/san/hyperaether $(BUILD)/san/hyperaetherd
 		2> $(BUILD)/daemon-check/stderr.log; rc=$$?; \
 	echo "daemon-check: $$(grep -c '^ok' $(RESULTS)/daemon.tap) ok, $$(grep -c '^not ok' $(RESULTS)/daemon.tap) not ok ($(RESULTS)/daemon.tap)"; \
 	! grep -q '^not ok' $(RESULTS)/daemon.tap && [ $$rc = 0 ]
+
+# ------------------------------------------------------- hyperaether-executor
+# The accel driver's executor (userspace/executor/): the Vulkan engine where
+# lavm/vulkan/ is built (vulkan.mk is included before this file), the CPU
+# engines always.  The static build, for the test initramfs, has no Vulkan:
+# lavapipe needs LLVM and the dynamic loader, which the initramfs lacks.
+HA_EXEC_SRCS := userspace/executor/executor.c userspace/executor/executor_batch.c
+HA_EXEC_HDRS := userspace/executor/executor.h $(HA_USER_HDRS)
+HA_EXEC_CFLAGS := $(HA_USER_CFLAGS) -I$(TOP)/lavm -I$(TOP)/lavm/vulkan
+HA_EXEC_LDLIBS := $(HA_USER_LDLIBS) -ljson-c -lpthread -lm
+ifneq ($(LAVM_VK_OUT),)
+HA_EXEC_VK_CFLAGS := -DHA_EXECUTOR_VULKAN
+HA_EXEC_VK_OBJ := $(LAVM_VK_OUT)/opt/lavm_vk.o
+HA_EXEC_VK_SAN_OBJ := $(LAVM_VK_OUT)/san/lavm_vk.o
+HA_EXEC_VK_LIBS := -lvulkan
+endif
+
+USER_BINS += $(BUILD)/bin/hyperaether-executor $(BUILD)/bin/hyperaether-executor-static
+
+$(BUILD)/bin/hyperaether-executor: $(HA_EXEC_SRCS) $(HA_EXEC_HDRS) $(BUILD)/lib/libhyperaether.a \
+		$(BUILD)/lib/liblavm.a $(HA_EXEC_VK_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_EXEC_CFLAGS) $(HA_EXEC_VK_CFLAGS) -o $@ $(HA_EXEC_SRCS) $(HA_EXEC_VK_OBJ) \
+		$(BUILD)/lib/libhyperaether.a $(BUILD)/lib/liblavm.a $(HA_EXEC_LDLIBS) $(HA_EXEC_VK_LIBS)
+
+$(BUILD)/bin/hyperaether-executor-static: $(HA_EXEC_SRCS) $(HA_EXEC_HDRS) $(LIBHA_SRCS) \
+		$(BUILD)/lib/liblavm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_EXEC_CFLAGS) -static -o $@ $(HA_EXEC_SRCS) $(LIBHA_SRCS) \
+		$(BUILD)/lib/liblavm.a $(HA_EXEC_LDLIBS)
+
+# The batch runner against the reference, engines ref, cpu and vulkan (on
+# lavapipe; SKIP with the reason without a device).  UBSan only, as
+# lavm-vk-check: ASan would intercept the Vulkan driver's allocations too.
+$(BUILD)/san/executor_test: userspace/executor/executor_test.c userspace/executor/executor_batch.c \
+		$(HA_EXEC_HDRS) $(BUILD)/lib/liblavm.a $(HA_EXEC_VK_SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HA_EXEC_CFLAGS) $(HA_EXEC_VK_CFLAGS) -fsanitize=undefined -fno-sanitize-recover=all \
+		-o $@ $(filter %.c,$^) $(HA_EXEC_VK_SAN_OBJ) $(BUILD)/lib/liblavm.a \
+		$(HA_EXEC_LDLIBS) $(HA_EXEC_VK_LIBS)
+
+USER_CHECKS += executor-check
+.PHONY: executor-check
+executor-check: $(BUILD)/san/executor_test $(BUILD)/bin/hyperaether-executor
+	@mkdir -p $(RESULTS)
+	@$(LAVM_VK_ENV) $(BUILD)/san/executor_test > $(RESULTS)/executor.tap \
+		2> $(BUILD)/executor-test.log; rc=$$?; \
+	echo "executor-check: $$(grep -c '^ok' $(RESULTS)/executor.tap) ok ($$(grep -c '# SKIP' $(RESULTS)/executor.tap) skipped), $$(grep -c '^not ok' $(RESULTS)/executor.tap) not ok ($(RESULTS)/executor.tap)"; \
+	grep '# SKIP' $(RESULTS)/executor.tap; \
+	! grep -q '^not ok' $(RESULTS)/executor.tap && [ $$rc = 0 ]
+
+# make bench-daemon: hyperaetherd's cost (T_AI, T_boot, run) against the
+# number of VMs in a spec, in the booted stock kernel under TCG.
+DAEMON_BENCH_OUT := $(BUILD)/bench-daemon
+
+.PHONY: bench-daemon
+bench-daemon: $(BUILD)/bin/hyperaether-static $(BUILD)/bin/hyperaetherd-static $(STOCK_VMLINUX)
+	$(call build_for,stock,$(KDIR))
+	@rc=0; HA_KSRC=$(HA_KSRC) tools/testing/vm/run.sh --name bench-daemon \
+		--kernel $(STOCK_VMLINUX) --out $(DAEMON_BENCH_OUT) \
+		--modroot / --kver $(STOCK_KVER) --preload kvm_amd --ko "$(call VM_KO,stock)" \
+		--guest-script userspace/hyperaetherd/daemon_bench.sh \
+		--bins "$(BUILD)/bin/hyperaether-static $(BUILD)/bin/hyperaetherd-static" \
+		--timeout 900 || rc=$$?; \
+	sed -n '/^HA-SCRIPT$$/,/^HA-SCRIPT-EXIT/p' $(DAEMON_BENCH_OUT)/results.log | \
+		sed '1d;$$d' | tr -d '\r' | tee $(DAEMON_BENCH_OUT)/table.txt; \
+	grep -q '^HA-SCRIPT-EXIT 0' $(DAEMON_BENCH_OUT)/results.log || rc=1; exit $$rc

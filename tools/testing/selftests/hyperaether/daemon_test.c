@@ -87,6 +87,7 @@ static pid_t start_daemon(const char *dir, const char *grace_ms)
 	snprintf(sock, sizeof(sock), "%s/sock", dir);
 	snprintf(spool, sizeof(spool), "%s/spool", dir);
 	mkdir(spool, 0755);
+	unlink(sock);	/* a killed daemon's socket: wait for the new one's */
 	pid = fork();
 	if (!pid) {
 		char log[256];
