@@ -913,6 +913,7 @@ static const char usage[] =
 	"                       " HA_SYSTEM_SOCKET " for root, else $XDG_RUNTIME_DIR)\n"
 	"  --no-socket          no socket (spool only)\n"
 	"  --spool DIR          run DIR/*.json; results in DIR/done and DIR/failed\n"
+	"                       (default under systemd: $STATE_DIRECTORY/spool)\n"
 	"  --max-inflight N     specs running at once (default 4)\n"
 	"  --max-queue N        specs waiting at most (default 16)\n"
 	"  --max-clients N      connections at most (default 64)\n"
@@ -983,6 +984,17 @@ int hyperaetherd_main(int argc, char **argv)
 			return 0;
 		default:
 			goto bad_usage;
+		}
+	}
+	/* Under systemd (StateDirectory=): the spool and the program cache there. */
+	if (getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY")) {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%s/gen-cache", getenv("STATE_DIRECTORY"));
+		setenv("HA_GEN_CACHE", dir, 0);
+		if (!D.spool[0]) {
+			snprintf(D.spool, sizeof(D.spool), "%s/spool", getenv("STATE_DIRECTORY"));
+			mkdir(D.spool, 0750);
 		}
 	}
 	if (optind < argc || !D.max_inflight || !D.max_queue || !D.max_clients ||

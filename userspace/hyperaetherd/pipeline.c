@@ -817,8 +817,15 @@ void ha_result_print_table(FILE *out, struct json_object *r)
 			if (off < sizeof(text))
 				snprintf(text + off, sizeof(text) - off, "%s]", n > 40 ? ",..." : "");
 		}
-		fprintf(out, "  %-12s %5d %-9s %8.2f %-12s %9.0f  %s\n", jstr(v, "name", "?"),
-			(int)jnum(v, "instances"), jstr(v, "generator", "?"), jnum(v, "t_ai_ms"),
+		struct json_object *cached = NULL;
+		char t_ai[16];
+
+		if (json_object_object_get_ex(v, "from_cache", &cached) && json_object_get_boolean(cached))
+			snprintf(t_ai, sizeof(t_ai), "cached");
+		else
+			snprintf(t_ai, sizeof(t_ai), "%.2f", jnum(v, "t_ai_ms"));
+		fprintf(out, "  %-12s %5d %-9s %8s %-12s %9.0f  %s\n", jstr(v, "name", "?"),
+			(int)jnum(v, "instances"), jstr(v, "generator", "?"), t_ai,
 			jstr(v, "status", "?"), jnum(v, "epochs"), text);
 		if (json_object_object_get_ex(v, "faults", &faults) && json_object_array_length(faults)) {
 			struct json_object *f = json_object_array_get_idx(faults, 0);
