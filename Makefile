@@ -169,8 +169,12 @@ endef
 
 VM_KO = $(addprefix $(BUILD)/kbuild-$(1)/,hyperaether.ko hyperaether_accel.ko $(2))
 
+# The executor kselftest runs the real hyperaether-executor (the static,
+# Vulkan-less build: the initramfs has no dynamic loader); it lands in /bin.
+VM_BINS = $(if $(wildcard userspace/executor),$(BUILD)/bin/hyperaether-executor-static)
+
 # The debug kernel: KUnit, KASAN, lockdep, kmemleak, UBSAN.
-vm-debug: kselftests
+vm-debug: kselftests $(VM_BINS)
 	@test -n "$(HA_KBUILD)" || { echo "HA_KBUILD=<debug kernel build dir> required (make kernel)"; exit 1; }
 	$(call build_for,debug,$(HA_KBUILD))
 	test -f $(HA_KBUILD)/modroot/.done || { \
@@ -180,16 +184,17 @@ vm-debug: kselftests
 		--kernel $(HA_KBUILD)/arch/x86/boot/bzImage --out $(BUILD)/vm-debug \
 		--modroot $(HA_KBUILD)/modroot --kver $$(cat $(HA_KBUILD)/include/config/kernel.release) \
 		--preload kvm_amd --ko "$(call VM_KO,debug,hyperaether_kunit.ko hyperaether_accel_kunit.ko)" \
-		--tests $(BUILD)/kselftest --exclude kvm_test --kunit --timeout 1200 --mem 3072; \
+		--tests $(BUILD)/kselftest --bins "$(VM_BINS)" --exclude kvm_test --kunit \
+		--timeout 1200 --mem 3072; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-debug/results.tap $(RESULTS)/vm-debug.tap 2>/dev/null; exit $$rc
 
 # Debian's stock kernel, the one users run: kselftests only (no KUnit).
-vm-stock: kselftests $(STOCK_VMLINUX)
+vm-stock: kselftests $(STOCK_VMLINUX) $(VM_BINS)
 	$(call build_for,stock,$(KDIR))
 	HA_KSRC=$(HA_KSRC) tools/testing/vm/run.sh --name stock \
 		--kernel $(STOCK_VMLINUX) --out $(BUILD)/vm-stock \
 		--modroot / --kver $(STOCK_KVER) --preload kvm_amd \
-		--ko "$(call VM_KO,stock)" --tests $(BUILD)/kselftest --timeout 600; \
+		--ko "$(call VM_KO,stock)" --tests $(BUILD)/kselftest --bins "$(VM_BINS)" --timeout 600; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-stock/results.tap $(RESULTS)/vm-stock.tap 2>/dev/null; exit $$rc
 
 check:
