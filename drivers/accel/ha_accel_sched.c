@@ -350,8 +350,16 @@ static enum drm_gpu_sched_stat ha_timedout_job(struct drm_sched_job *sched_job)
 		trace_ha_accel_job_timeout(job);
 		ha_ctx_reclaim(job->ctx);
 	}
+	/*
+	 * If the job finished while it was off the list, the free worker may
+	 * have looked for it already: drm_sched frees it when this returns.
+	 * Otherwise the worker finds it on the list, now or when it finishes.
+	 */
 	spin_lock(&sched->job_list_lock);
-	list_add(&sched_job->list, &sched->pending_list);
+	if (dma_fence_is_signaled(&sched_job->s_fence->finished))
+		sched->free_guilty = true;
+	else
+		list_add(&sched_job->list, &sched->pending_list);
 	spin_unlock(&sched->job_list_lock);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
