@@ -771,7 +771,8 @@ static void spool_scan(void)
 		    spool_has(de->d_name) || n >= sizeof(((struct task *)0)->name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", D.spool, de->d_name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
+		/* An empty file is most likely still being written (rename it in instead). */
+		if (stat(path, &st) || !S_ISREG(st.st_mode) || !st.st_size)
 			continue;
 		f = fopen(path, "r");
 		if (!f)

@@ -175,8 +175,9 @@ sp = os.path.join(d.dir, "spool")
 with open(os.path.join(sp, ".w.tmp"), "w") as f:
     json.dump(spec("webapp.json"), f)
 os.rename(os.path.join(sp, ".w.tmp"), os.path.join(sp, "w.json"))
-with open(os.path.join(sp, "broken.json"), "w") as f:
+with open(os.path.join(sp, ".broken.tmp"), "w") as f:
     f.write('{"vms": [ }')
+os.rename(os.path.join(sp, ".broken.tmp"), os.path.join(sp, "broken.json"))
 for _ in range(200):
     if os.path.exists(os.path.join(sp, "done", "w.json.result.json")) and \
        os.path.exists(os.path.join(sp, "failed", "broken.json.result.json")):
@@ -242,9 +243,10 @@ d.stop()
 # ---------------------------------------------------------------- SIGTERM: no spec lost
 d = Daemon("term", "--max-queue", "1", "--budget-ms", "3000", "--no-cache")
 sp = os.path.join(d.dir, "spool")
-for i in range(3):
-    with open(os.path.join(sp, "slow%d.json" % i), "w") as f:
+for i in range(3):     # written aside and renamed in, as the spool asks
+    with open(os.path.join(sp, ".slow%d.tmp" % i), "w") as f:
         json.dump(NOSOLUTION, f)
+    os.rename(os.path.join(sp, ".slow%d.tmp" % i), os.path.join(sp, "slow%d.json" % i))
 time.sleep(0.5)     # one of them is generating now
 rc = d.stop()
 left = sorted(x for x in os.listdir(sp) if x.endswith(".json"))
@@ -266,8 +268,9 @@ ok(rc == 0 and replies and replies[0] and not replies[0]["ok"], "sigterm/socket-
 # SIGKILL: the next daemon takes the spool files over
 d = Daemon("kill", "--budget-ms", "1500", "--no-cache")
 sp = os.path.join(d.dir, "spool")
-with open(os.path.join(sp, "slow.json"), "w") as f:
+with open(os.path.join(sp, ".slow.tmp"), "w") as f:
     json.dump(NOSOLUTION, f)
+os.rename(os.path.join(sp, ".slow.tmp"), os.path.join(sp, "slow.json"))
 time.sleep(0.3)
 d.stop(signal.SIGKILL)
 ok(os.path.exists(os.path.join(sp, "slow.json")), "sigkill/spool-file-stays")
