@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * lavm - assemble, inspect, verify and run LAVM programs.
+ *
+ * Built with LAVM_CLI_VULKAN where lavm/vulkan/ is (vulkan.mk): then
+ * --engine vulkan runs on the Vulkan engine and `lavm devices` lists the
+ * devices.  Exit status: 0, 1 bad input or a failed run, 2 bad usage,
+ * 3 no Vulkan device, 4 the device cannot run LAVM exactly.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -8,21 +13,32 @@
 #include <string.h>
 #include <unistd.h>
 #include "lavm_host.h"
+#ifdef LAVM_CLI_VULKAN
+#include "vulkan/lavm_vk.h"
+#endif
+
+#define LAVM_EXIT_NODEV	3
+#define LAVM_EXIT_UNFIT	4
 
 static void usage(FILE *f)
 {
 	fputs("usage: lavm asm PROG.lasm [-o PROG.lavm]\n"
 	      "       lavm disasm PROG.lavm|PROG.lasm\n"
 	      "       lavm verify PROG.lavm|PROG.lasm\n"
-	      "       lavm run PROG.lasm|PROG.lavm [--vms N] [--engine ref|cpu|switch|dense]\n"
-	      "                [--threads T] [--max-epochs E] [--shared N]\n"
+	      "       lavm run PROG.lasm|PROG.lavm [--vms N]\n"
+	      "                [--engine ref|cpu|switch|dense|vulkan] [--threads T] [--device D]\n"
+	      "                [--max-epochs E] [--shared N]\n"
 	      "                [--shared-in FILE.json] [--init FILE.json] [--acl FILE.json]\n"
 	      "                [--json]\n"
+	      "       lavm devices\n"
 	      "\n"
 	      "run: every VM starts at the entry with r0 = its index; the run stops when\n"
 	      "no VM is running or yielded, or after E epochs (default 1000000).\n"
 	      "Engines: cpu (epoch engine, default), ref (reference interpreter),\n"
-	      "switch (per-VM interpreter), dense (the seed's mat-vec; not exact).\n"
+	      "switch (per-VM interpreter), dense (the seed's mat-vec; not exact),\n"
+	      "vulkan (Vulkan compute on device D, default 0; bit-identical to ref).\n"
+	      "devices: the Vulkan devices.  Exit status 3: no Vulkan device; 4: the\n"
+	      "device cannot run LAVM exactly.\n"
 	      "--acl: {\"seg_words\": W, \"dom\": [domain of each VM], \"allow\": [mask of\n"
 	      "each domain]}: VMs of domain d may use shared segment s (words s*W..s*W+W-1)\n"
 	      "iff bit s of allow[d] is set; other READs/WRITEs fault \"access\".\n"
@@ -121,12 +137,70 @@ static int parse_u32(const char *opt, const char *s, uint32_t max, uint32_t *v)
 	return 0;
 }
 
+/*
+ * @job on Vulkan device @device: 0 with *@epochs and *@on naming the
+ * device, or the exit status (1 a failed run, 3 no device, 4 unfit).
+ */
+static int run_vulkan(struct lavm_job *job, uint32_t device, long *epochs, const char **on)
+{
+#ifdef LAVM_CLI_VULKAN
+	static char name[300];
+	struct lavm_vk *vk;
+	char err[512];
+	uint32_t ep;
+	int ret = lavm_vk_open(&vk, device, err, sizeof(err));
+
+	if (ret) {
+		fprintf(stderr, "lavm: %s\n", err);
+		return ret == -ENODEV ? LAVM_EXIT_NODEV : LAVM_EXIT_UNFIT;
+	}
+	snprintf(name, sizeof(name), " on %s", lavm_vk_device_name(vk));
+	*on = name;
+	ret = lavm_vk_run(vk, job, &ep);
+	if (ret)
+		fprintf(stderr, "lavm: run failed: %s: %s\n", strerror(-ret), lavm_vk_last_error(vk));
+	*epochs = ep;
+	lavm_vk_close(vk);
+	return ret ? 1 : 0;
+#else
+	(void)job;
+	(void)device;
+	(void)epochs;
+	(void)on;
+	fprintf(stderr, "lavm: --engine vulkan: this lavm is built without lavm/vulkan\n");
+	return LAVM_EXIT_NODEV;
+#endif
+}
+
+#ifdef LAVM_CLI_VULKAN
+static void print_line(void *arg, const char *text)
+{
+	fprintf(arg, "%s\n", text);
+}
+#endif
+
+static int cmd_devices(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+#ifdef LAVM_CLI_VULKAN
+	return lavm_vk_list(print_line, stdout) == -ENODEV ? LAVM_EXIT_NODEV : 0;
+#else
+	fprintf(stderr, "lavm: devices: this lavm is built without lavm/vulkan\n");
+	return LAVM_EXIT_NODEV;
+#endif
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "vms", required_argument, NULL, 'n' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'd' },
 		{ "max-epochs", required_argument, NULL, 'm' },
 		{ "shared", required_argument, NULL, 's' },
 		{ "shared-in", required_argument, NULL, 'S' },
@@ -136,21 +210,23 @@ static int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	uint32_t nvms = 1, threads = 0, max_epochs = 1000000, nshared = 0;
-	const char *shared_in = NULL, *init = NULL, *acl_in = NULL;
+	uint32_t nvms = 1, threads = 0, max_epochs = 1000000, nshared = 0, device = 0;
+	const char *shared_in = NULL, *init = NULL, *acl_in = NULL, *on = "";
 	enum lavm_engine_kind kind = LAVM_ENGINE_EPOCH;
+	bool vulkan = false;
 	struct lavm_acl acl = { 0 };
 	struct lavm_image img;
 	struct lavm_job job;
 	bool json = false;
-	long epochs;
-	int c;
+	long epochs = 0;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': if (parse_u32("--vms", optarg, 1u << 26, &nvms)) return 2; break;
 		case 't': if (parse_u32("--threads", optarg, 64, &threads)) return 2; break;
+		case 'd': if (parse_u32("--device", optarg, 255, &device)) return 2; break;
 		case 'm': if (parse_u32("--max-epochs", optarg, 0xffffffffu, &max_epochs)) return 2; break;
 		case 's': if (parse_u32("--shared", optarg, LAVM_MAX_SHARED, &nshared)) return 2; break;
 		case 'S': shared_in = optarg; break;
@@ -162,8 +238,10 @@ static int cmd_run(int argc, char **argv)
 			else if (!strcmp(optarg, "cpu") || !strcmp(optarg, "epoch")) kind = LAVM_ENGINE_EPOCH;
 			else if (!strcmp(optarg, "switch")) kind = LAVM_ENGINE_SWITCH;
 			else if (!strcmp(optarg, "dense")) kind = LAVM_ENGINE_DENSE;
+			else if (!strcmp(optarg, "vulkan")) vulkan = true;
 			else {
-				fprintf(stderr, "lavm: --engine: '%s' is not ref, cpu, switch or dense\n", optarg);
+				fprintf(stderr, "lavm: --engine: '%s' is not ref, cpu, switch, dense or vulkan\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -202,18 +280,23 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (acl_in)
 		job.acl = &acl;
-	epochs = lavm_engine_run(&job, kind, threads);
-	if (epochs < 0) {
-		fprintf(stderr, "lavm: run failed: %s\n", strerror(-epochs));
-	} else if (json) {
-		lavm_json_write_result(stdout, &job, epochs);
+	if (vulkan) {
+		rc = run_vulkan(&job, device, &epochs, &on);
 	} else {
+		epochs = lavm_engine_run(&job, kind, threads);
+		if (epochs < 0)
+			fprintf(stderr, "lavm: run failed: %s\n", strerror(-epochs));
+		rc = epochs < 0;
+	}
+	if (!rc && json) {
+		lavm_json_write_result(stdout, &job, epochs);
+	} else if (!rc) {
 		uint32_t count[5] = { 0 };
 
 		for (uint32_t i = 0; i < nvms; i++)
 			count[job.vms[i].status < 5 ? job.vms[i].status : 0]++;
-		printf("%ld epochs; %u VMs: %u halted, %u faulted, %u running, %u yielded\n",
-		       epochs, nvms, count[LAVM_HALTED], count[LAVM_FAULTED],
+		printf("%ld epochs%s; %u VMs: %u halted, %u faulted, %u running, %u yielded\n",
+		       epochs, on, nvms, count[LAVM_HALTED], count[LAVM_FAULTED],
 		       count[LAVM_RUNNING], count[LAVM_YIELDED]);
 		for (uint32_t i = 0; i < nvms && i < 8; i++) {
 			const struct lavm_vm *vm = &job.vms[i];
@@ -229,7 +312,7 @@ static int cmd_run(int argc, char **argv)
 	lavm_json_free_acl(&acl);
 	lavm_job_free(&job);
 	lavm_image_free(&img);
-	return epochs < 0 ? 1 : 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -246,6 +329,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "devices"))
+		return cmd_devices(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -3,7 +3,7 @@
 # lavm/vulkan/: LAVM on Vulkan compute.  Included by the top-level Makefile
 # after lavm/lavm.mk (whose variables and libraries it uses).
 #
-#   lavm-vk         $(BUILD)/bin/lavm-vk
+#   lavm            $(BUILD)/bin/lavm gets --engine vulkan and `lavm devices`
 #   lavm-vk-check   examples + differential test against the reference, on
 #                   lavapipe (LAVM_VK_ICD; empty: the loader's choice), TAP in
 #                   $(RESULTS)/lavm-vk.tap; SKIPs (never passes) without a device
@@ -42,9 +42,14 @@ $(LAVM_VK_OUT)/san/%.o: $(LAVM_VK_DIR)/%.c $(LAVM_VK_HDRS)
 	@mkdir -p $(@D)
 	$(LAVM_CC) $(LAVM_VK_CFLAGS) $(LAVM_VK_SAN) -c $< -o $@
 
-$(BUILD)/bin/lavm-vk: $(LAVM_VK_OUT)/opt/lavm_vk_cli.o $(LAVM_VK_OUT)/opt/lavm_vk.o $(BUILD)/lib/liblavm.a
-	@mkdir -p $(@D)
-	$(LAVM_CC) $(LAVM_OPT) -o $@ $^ $(LAVM_LIBS) $(LAVM_VK_LIBS)
+# lavm run --engine vulkan: the CLI of lavm.mk, compiled with
+# LAVM_CLI_VULKAN and linked with the engine (lavm-check's sanitised CLI
+# stays without it).
+$(LAVM_OUT)/opt/lavm_cli.o: LAVM_CFLAGS += -DLAVM_CLI_VULKAN
+$(LAVM_OUT)/opt/lavm_cli.o: $(LAVM_VK_DIR)/lavm_vk.h $(LAVM_VK_DIR)/vulkan.mk
+$(BUILD)/bin/lavm: $(LAVM_VK_OUT)/opt/lavm_vk.o
+# the engine comes after liblavm.a on the link line: the archive once more
+$(BUILD)/bin/lavm: LAVM_LIBS := $(BUILD)/lib/liblavm.a $(LAVM_LIBS) $(LAVM_VK_LIBS)
 
 $(LAVM_VK_OUT)/san/lavm_vk_test: $(LAVM_VK_DIR)/tests/lavm_vk_test.c $(LAVM_VK_OUT)/san/lavm_vk.o \
 		$(BUILD)/lib/liblavm.a $(LAVM_VK_HDRS)
@@ -56,17 +61,15 @@ $(LAVM_VK_OUT)/opt/lavm_vk_bench: $(LAVM_VK_DIR)/bench/lavm_vk_bench.c $(LAVM_VK
 	$(LAVM_CC) $(LAVM_VK_CFLAGS) -o $@ $< $(LAVM_VK_OUT)/opt/lavm_vk.o \
 		$(BUILD)/lib/liblavm.a $(LAVM_LIBS) $(LAVM_VK_LIBS)
 
-.PHONY: lavm-vk lavm-vk-check lavm-vk-bench
-lavm-vk: $(BUILD)/bin/lavm-vk
-USER_BINS += $(BUILD)/bin/lavm-vk
+.PHONY: lavm-vk-check lavm-vk-bench
 
 # LAVM_VK_PROGRAMS random programs, each on 1, 7, 300 and 1000 VMs.
 LAVM_VK_PROGRAMS ?= 2000
-lavm-vk-check: $(LAVM_VK_OUT)/san/lavm_vk_test $(BUILD)/bin/lavm-vk
+lavm-vk-check: $(LAVM_VK_OUT)/san/lavm_vk_test $(BUILD)/bin/lavm
 	@mkdir -p $(RESULTS)
 	@cd $(TOP) && rc=0; \
 	$(LAVM_VK_ENV) LAVM_VK_PROGRAMS=$(LAVM_VK_PROGRAMS) \
-	  LAVM_VK_CLI=$(BUILD)/bin/lavm-vk $(LAVM_VK_OUT)/san/lavm_vk_test \
+	  LAVM_VK_CLI=$(BUILD)/bin/lavm $(LAVM_VK_OUT)/san/lavm_vk_test \
 	  > $(RESULTS)/lavm-vk.tap 2>$(LAVM_VK_OUT)/lavm_vk_test.log || rc=1; \
 	if grep -q '^not ok' $(RESULTS)/lavm-vk.tap; then rc=1; fi; \
 	if grep -q '# SKIP' $(RESULTS)/lavm-vk.tap; then \

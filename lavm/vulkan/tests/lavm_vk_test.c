@@ -7,9 +7,9 @@
  *  - arithmetic: each oracle/linear opcode on 4096 operand pairs per batch
  *    (uniform random bit patterns, denormals, values near the denormal
  *    range, infinities, NaN payloads), read from and written to shared memory;
- *  - the corrected seed examples (lavm/examples): the engine's result, and
- *    lavm-vk run --json byte for byte against the reference's JSON, and
- *    the epoch count of the .expect.json file;
+ *  - the corrected seed examples (lavm/examples): the engine's result,
+ *    `lavm run --engine vulkan --json` byte for byte against the
+ *    reference's JSON, and the epoch count of the .expect.json file;
  *  - random verified programs (LAVM_VK_PROGRAMS, default 2000; seed
  *    LAVM_VK_SEED) on 1, 7, 300 and 1000 VMs with contended shared words,
  *    random start states and access-control tables.
@@ -318,13 +318,15 @@ static void test_examples(struct lavm_vk *vk)
 		lavm_json_write_result(m, &ref, ep);
 		fclose(m);
 		if (cli) {
-			snprintf(cmd, sizeof(cmd), "%s run %s --vms %u --json%s%s%s%u", cli, lasm, nvms,
+			snprintf(cmd, sizeof(cmd), "%s run --engine vulkan %s --vms %u --json%s%s%s%u",
+				 cli, lasm, nvms,
 				 nshared ? " --shared-in " : "", shin, nshared ? " --shared " : "",
 				 nshared);
 			if (!nshared)
-				snprintf(cmd, sizeof(cmd), "%s run %s --vms %u --json", cli, lasm, nvms);
+				snprintf(cmd, sizeof(cmd), "%s run --engine vulkan %s --vms %u --json",
+					 cli, lasm, nvms);
 			got = slurp_cmd(cmd);
-			check(got && !strcmp(got, want), "%s: 'lavm-vk run --json' prints the reference's JSON",
+			check(got && !strcmp(got, want), "%s: 'lavm run --engine vulkan --json' prints the reference's JSON",
 			      de->d_name);
 			free(got);
 		}
