@@ -203,7 +203,7 @@ check:
 # Benchmarks: each prints its numbers next to a baseline measured in the
 # same run.
 BENCHES := $(if $(wildcard userspace/bench/bench.mk),bench-fabric bench-accel) bench-daemon \
-	   $(if $(wildcard lavm/lavm.mk),lavm-bench)
+	   $(if $(wildcard lavm/lavm.mk),lavm-bench) $(if $(wildcard lavm/vulkan/vulkan.mk),lavm-vk-bench)
 bench:
 	@for b in $(BENCHES); do $(MAKE) --no-print-directory $$b || exit 1; done
 
