@@ -56,6 +56,8 @@ want=(
 for h in uapi/drm/*.h; do [ -e "$h" ] && want+=("$P/include/drm/${h##*/}"); done
 [ -x "$BUILD/bin/lavm" ] && want+=("$P/bin/lavm")
 [ -x "$BUILD/bin/hyperaetherd" ] && want+=("$P/sbin/hyperaetherd")
+[ -x "$BUILD/bin/hyperaether-executor" ] && want+=("$P/sbin/hyperaether-executor"
+	$P/share/man/man8/hyperaether-executor.8 $P/lib/systemd/system/hyperaether-executor.service)
 for f in "${want[@]}"; do
 	if grep -qxF "$f" "$work/manifest" && [ -e "$D$f" ]; then pass "file$f"; else
 		: > "$work/out"; fail "file$f"; fi
@@ -109,6 +111,21 @@ if command -v systemd-analyze > /dev/null; then
 		grep -v 'hyperaetherd: No such file\|hyperaetherd is not executable\|Command .*hyperaetherd'"
 	# systemd's own exposure score (0 safest .. 10): keep it at "OK" or better.
 	t unit-exposure-ok systemd-analyze security --offline=true --threshold=25 "$unit"
+fi
+
+# The executor's unit: the installed binary, the Vulkan engine, only CAP_SYS_ADMIN.
+unit=$D$P/lib/systemd/system/hyperaether-executor.service
+if [ -e "$unit" ]; then
+	t executor-unit-execstart grep -qx "ExecStart=$P/sbin/hyperaether-executor --engine vulkan" "$unit"
+	for k in CapabilityBoundingSet=CAP_SYS_ADMIN RestartPreventExitStatus=3 NoNewPrivileges=yes \
+		 ProtectSystem=strict DevicePolicy=closed; do
+		t "executor-unit-$k" grep -qx "$k" "$unit"
+	done
+	if command -v systemd-analyze > /dev/null; then
+		empty executor-unit-verifies bash -c "systemd-analyze verify --man=no '$unit' 2>&1 | \
+			grep -v 'hyperaether-executor is not executable\|Command .*hyperaether-executor'"
+		t executor-unit-exposure-ok systemd-analyze security --offline=true --threshold=25 "$unit"
+	fi
 fi
 
 # The shared library: its SONAME, the development symlink, the symbols.
@@ -181,7 +198,7 @@ int main(void)
 	int ret = ha_accel_check(fd);
 
 	close(fd);
-	return ret == -ENODEV && DRM_HYPERAETHER_API_VERSION == 1 ? 0 : 1;
+	return ret == -ENODEV && DRM_HYPERAETHER_API_VERSION >= 2 ? 0 : 1;
 }
 EOF
 t accel-prog-builds $CC -std=c11 -Wall -Wextra -Werror $acflags -o accel accel.c $libs

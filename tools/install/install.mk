@@ -80,7 +80,11 @@ endif
 # Command-line tools that exist in this tree (lavm when lavm/ builds it;
 # hyperaetherd when userspace/ builds it).
 HA_INST_BINS := $(filter $(addprefix $(BUILD)/bin/,hyperaether lavm),$(USER_BINS))
-HA_INST_SBINS := $(filter $(BUILD)/bin/hyperaetherd $(BUILD)/sbin/hyperaetherd,$(USER_BINS))
+HA_INST_SBINS := $(filter $(BUILD)/bin/hyperaetherd $(BUILD)/sbin/hyperaetherd \
+	$(BUILD)/bin/hyperaether-executor,$(USER_BINS))
+# The executor's unit where userspace/ builds the executor.
+HA_INST_UNITS := hyperaetherd.service \
+	$(if $(filter $(BUILD)/bin/hyperaether-executor,$(USER_BINS)),hyperaether-executor.service)
 HA_MANPAGES := $(wildcard Documentation/man/*.[1-8])
 HA_UAPI_LINUX := $(wildcard uapi/linux/*.h)
 HA_UAPI_DRM := $(wildcard uapi/drm/*.h)
@@ -104,7 +108,7 @@ $(foreach p,$(HA_MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)
 $(UDEVDIR)/60-hyperaether.rules
 $(MODULESLOADDIR)/hyperaether.conf
 $(SYSUSERSDIR)/hyperaether.conf
-$(SYSTEMDUNITDIR)/hyperaetherd.service
+$(addprefix $(SYSTEMDUNITDIR)/,$(HA_INST_UNITS))
 endef
 
 .PHONY: install uninstall install-manifest install-check dkms-check man-check \
@@ -119,7 +123,8 @@ ha-install-stage:
 	@sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^libdir=.*|libdir=$(LIBDIR)|' \
 		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
 		$(BUILD)/lib/pkgconfig/libhyperaether.pc > $(HA_STAGE)/libhyperaether.pc
-	@sed 's|@SBINDIR@|$(SBINDIR)|g' tools/install/hyperaetherd.service.in > $(HA_STAGE)/hyperaetherd.service
+	@for u in $(HA_INST_UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' tools/install/$$u.in > $(HA_STAGE)/$$u || exit 1; done
 	@{ echo '# Hyper-Aether modules, loaded at boot by systemd-modules-load'; \
 		printf '%s\n' $(HA_MODULES); } > $(HA_STAGE)/modules-load.conf
 
@@ -159,7 +164,7 @@ endif
 	install -m 0644 tools/install/60-hyperaether.rules $(DESTDIR)$(UDEVDIR)/
 	install -m 0644 $(HA_STAGE)/modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/hyperaether.conf
 	install -m 0644 tools/install/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/hyperaether.conf
-	install -m 0644 $(HA_STAGE)/hyperaetherd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 $(addprefix $(HA_STAGE)/,$(HA_INST_UNITS)) $(DESTDIR)$(SYSTEMDUNITDIR)/
 ifeq ($(DESTDIR),)
 	$(if $(HA_INST_MODULES),depmod -a $(HA_KVER))
 	if command -v systemd-sysusers >/dev/null; then \
