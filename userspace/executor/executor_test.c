@@ -23,22 +23,7 @@
 
 #include "executor.h"
 #include "lavm_host.h"
-
-static int ntests, nfailed;
-
-static __attribute__((format(printf, 2, 3))) void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	nfailed += !cond;
-	printf("%sok %d - ", cond ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+#include "tests/lavm_tap.h"
 
 static uint64_t rng;
 
@@ -289,7 +274,7 @@ static void test_random(struct ha_exec_engine *eng, const char *name, uint32_t n
 		batch_free(&x);
 		batch_free(&t);
 	}
-	check(!fails, "%s: %lu random batches (%lu with an access table, %" PRIu64
+	tap_ok(!fails, "%s: %lu random batches (%lu with an access table, %" PRIu64
 	      " VM-instructions) match lavm_ref_run bit for bit%s%s", name, runs, acls,
 	      insns, fails ? ": first: " : "", first);
 }
@@ -305,7 +290,7 @@ static void refused(struct ha_exec_engine *eng, const char *what, struct batch *
 	if (batch_copy(&before, t))
 		abort();
 	ret = ha_exec_batch_run(eng, &t->d, &t->b, &res, err, sizeof(err));
-	check(ret == want && err[0] && !same(t, &before, why, sizeof(why)),
+	tap_ok(ret == want && err[0] && !same(t, &before, why, sizeof(why)),
 	      "refuses %s: %s (%s)%s", what, strerror(-ret), err, why);
 	batch_free(&before);
 }
@@ -347,11 +332,11 @@ static void run_engine(enum ha_exec_engine_kind kind, const char *name, uint32_t
 	int ret = ha_exec_engine_open(&eng, kind, device, 2, err, sizeof(err));
 
 	if (ret == -ENODEV && kind == HA_EXEC_ENGINE_VULKAN) {
-		ntests++;
-		printf("ok %d - %s: random batches against the reference # SKIP %s\n", ntests, name, err);
+		printf("ok %d - %s: random batches against the reference # SKIP %s\n", ++tap_count,
+		       name, err);
 		return;
 	}
-	check(!ret, "%s: engine opens%s%s", name, ret ? ": " : "", err);
+	tap_ok(!ret, "%s: engine opens%s%s", name, ret ? ": " : "", err);
 	if (ret)
 		return;
 	ha_exec_engine_describe(&eng, what, sizeof(what));
@@ -371,12 +356,11 @@ int main(void)
 
 	rng = getenv("HA_EXEC_SEED") ? strtoull(getenv("HA_EXEC_SEED"), NULL, 0) : 20250101;
 	printf("# seed %" PRIu64 "\n", rng);
-	check(!ha_exec_engine_parse("cpu", &kind) && kind == HA_EXEC_ENGINE_CPU &&
+	tap_ok(!ha_exec_engine_parse("cpu", &kind) && kind == HA_EXEC_ENGINE_CPU &&
 	      !ha_exec_engine_parse("vulkan", &kind) && kind == HA_EXEC_ENGINE_VULKAN &&
 	      ha_exec_engine_parse("gpu", &kind) == -EINVAL, "engine names parse");
 	run_engine(HA_EXEC_ENGINE_REF, "ref", nprog, device);
 	run_engine(HA_EXEC_ENGINE_CPU, "cpu", nprog, device);
 	run_engine(HA_EXEC_ENGINE_VULKAN, "vulkan", nprog, device);
-	printf("1..%d\n", ntests);
-	return nfailed ? 1 : 0;
+	return tap_done();
 }
