@@ -176,8 +176,8 @@ static void report(struct executor *ex, const char *when)
 {
 	const struct stats *st = &ex->st;
 
-	fprintf(stderr, "%s: %s%" PRIu64 " batches (%" PRIu64 " failed back to the CPU engine, %"
-		PRIu64 " late), %" PRIu64 " epochs, %" PRIu64 " VM-instructions in %.3f s: %.3g VM-instr/s\n",
+	fprintf(stderr, "%s: %s%" PRIu64 " batches run (%" PRIu64 " failed back to the CPU engine, %"
+		PRIu64 " committed too late), %" PRIu64 " epochs, %" PRIu64 " VM-instructions in %.3f s: %.3g VM-instr/s\n",
 		prog, when, st->batches, st->failed, st->late, st->epochs, st->insns, st->busy_s,
 		st->busy_s > 0 ? st->insns / st->busy_s : 0.0);
 }
@@ -247,7 +247,6 @@ static int complete(struct executor *ex, unsigned int s, int res)
 	if (was && res == -ENOENT) {
 		/* Committed too late: the kernel took the batch back already. */
 		ex->st.late++;
-		ex->st.batches--;
 		fprintf(stderr, "%s: batch %u came back after exec_timeout_ms: the CPU engine ran it\n",
 			prog, was);
 	} else if (++ex->fetch_errors > FETCH_ERRORS_MAX) {
