@@ -220,7 +220,7 @@ TEST(accel_uapi_fuzz)
 
 		ASSERT_GE(fd, 0);
 		ASSERT_EQ(0, accel_prog_asm(&p, "fz", fz_src));
-		ASSERT_EQ(0, accel_bufs_new(fd, &b, 4096, 40, 4, 0));
+		ASSERT_EQ(0, accel_bufs_new(fd, &b, p.size, 40, 4, 0));
 		ASSERT_EQ(0, accel_run_alloc(&dev, 40, 4, 0));
 		ASSERT_EQ(0, accel_run_alloc(&ref, 40, 4, 0));
 		dev.init = ref.init = 1;
