@@ -779,6 +779,7 @@ static int parse_spec(struct parse *p, json_object *root, struct gen_spec *spec)
 	if (max_vms && json_object_array_length(e) > max_vms)
 		return perr(p, "%zu VMs, but quota.max_vms is %llu", json_object_array_length(e),
 			    (unsigned long long)max_vms);
+	spec->max_vms = (uint32_t)max_vms;
 	spec->vms = calloc(json_object_array_length(e), sizeof(*spec->vms));
 	if (!spec->vms)
 		return -ENOMEM;

@@ -161,6 +161,7 @@ struct gen_edge {
  * @vms:    @nvms VMs (>= 1)
  * @edges:  @nedges edges
  * @quota:  fabric-wide quotas
+ * @max_vms: the fabric's VM limit from quota.max_vms, or 0 (not given)
  */
 struct gen_spec {
 	char *name;
@@ -170,6 +171,7 @@ struct gen_spec {
 	struct gen_edge *edges;
 	uint32_t nedges;
 	struct gen_quota quota;
+	uint32_t max_vms;
 };
 
 /**

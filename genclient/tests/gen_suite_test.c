@@ -332,10 +332,12 @@ static void webapp_edges(void)
 	struct gen_spec *spec;
 	struct gen_error err;
 	int ui, api, db, auth;
+	uint32_t max_vms = 0;
 	bool ok = false;
 
 	snprintf(path, sizeof(path), "%s/webapp.json", dir);
 	if (!gen_spec_load(path, &spec, &err)) {
+		max_vms = spec->max_vms;
 		ui = gen_spec_find_vm(spec, "ui");
 		api = gen_spec_find_vm(spec, "api");
 		db = gen_spec_find_vm(spec, "db");
@@ -354,6 +356,8 @@ static void webapp_edges(void)
 		gen_spec_free(spec);
 	}
 	tap_ok(ok, "example webapp.json: UI, API, DB, Auth; only the API reaches the DB");
+	/* The file says "quota": { "max_vms": 8, ... }. */
+	tap_ok(max_vms == 8, "example webapp.json: quota.max_vms reaches the spec (%u)", max_vms);
 }
 
 int main(void)

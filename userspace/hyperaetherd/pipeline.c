@@ -180,8 +180,8 @@ static int boot_fabric(struct ha_run *run)
 	};
 	int ret;
 
-	/* gen_quota has no max_vms: the spec's VM count, at least the default. */
-	q.max_vms = spec->nvms > 64 ? spec->nvms : 0;
+	/* The spec's quota.max_vms, else room for its VMs (at least the default). */
+	q.max_vms = spec->max_vms ? spec->max_vms : spec->nvms > 64 ? spec->nvms : 0;
 	ret = ha_open();
 	if (ret < 0)
 		return run_fail(run, ret, "cannot open %s: %s", HA_DEV_PATH, strerror(-ret));
