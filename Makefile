@@ -38,7 +38,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(TOP)/uapi
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all modules modules_install clean user user-check lint check demo \
-	deps kernel vm-debug vm-stock print-env bench help
+	deps kernel vm-debug vm-stock vm-vulkan print-env bench help
 
 all: modules user
 
@@ -196,6 +196,25 @@ vm-stock: kselftests $(STOCK_VMLINUX) $(VM_BINS)
 		--modroot / --kver $(STOCK_KVER) --preload kvm_amd \
 		--ko "$(call VM_KO,stock)" --tests $(BUILD)/kselftest --bins "$(VM_BINS)" --timeout 600; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-stock/results.tap $(RESULTS)/vm-stock.tap 2>/dev/null; exit $$rc
+
+# The executor with the Vulkan engine on Mesa's lavapipe, in the booted
+# stock kernel: the dynamically linked executor goes into the initramfs with
+# its libraries, the lavapipe ICD and LLVM (about 140 MB), and the executor
+# kselftest runs with HA_EXECUTOR_ENGINE=vulkan.
+LVP_ICD := $(wildcard /usr/share/vulkan/icd.d/lvp_icd.x86_64.json)
+LVP_LIB := $(if $(LVP_ICD),$(shell sed -n 's/.*"library_path": *"\([^"]*\)".*/\1/p' $(LVP_ICD)))
+vm-vulkan: kselftests $(STOCK_VMLINUX) $(BUILD)/bin/hyperaether-executor
+	@test -n "$(LVP_ICD)" || { echo "vm-vulkan: no lavapipe ICD: make deps"; exit 1; }
+	$(call build_for,stock,$(KDIR))
+	rm -rf $(BUILD)/vm-vulkan-tests && mkdir -p $(BUILD)/vm-vulkan-tests && \
+		cp $(BUILD)/kselftest/accel_executor_test $(BUILD)/vm-vulkan-tests/
+	HA_KSRC=$(HA_KSRC) tools/testing/vm/run.sh --name vulkan \
+		--kernel $(STOCK_VMLINUX) --out $(BUILD)/vm-vulkan \
+		--modroot / --kver $(STOCK_KVER) --ko "$(call VM_KO,stock)" \
+		--tests $(BUILD)/vm-vulkan-tests --mem 4096 --timeout 900 \
+		--dyn "$(abspath $(BUILD)/bin/hyperaether-executor) $(LVP_ICD) $(LVP_LIB)" \
+		--env "HA_EXECUTOR=$(abspath $(BUILD)/bin/hyperaether-executor) HA_EXECUTOR_ENGINE=vulkan VK_DRIVER_FILES=$(LVP_ICD) VK_ICD_FILENAMES=$(LVP_ICD)"; \
+	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-vulkan/results.tap $(RESULTS)/vm-vulkan.tap 2>/dev/null; exit $$rc
 
 check:
 	tools/testing/check.sh

@@ -27,6 +27,8 @@ check() { # check NAME CMD...: one host-visible result line per step
 
 say "HA-BEGIN $(uname -r)"
 say "HA-NPROC $(nproc)"
+# Variables the host passed (run.sh --env) for the tests and the script.
+[ -s /ha/env ] && . /ha/env
 KMEMLEAK=/sys/kernel/debug/kmemleak
 # Forget boot-time allocations: only what our modules and tests leak counts.
 [ -e $KMEMLEAK ] && echo clear > $KMEMLEAK

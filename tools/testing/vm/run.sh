@@ -12,11 +12,17 @@
 #               [--ko "a.ko b.ko ..."] [--tests DIR] [--kunit]
 #               [--guest-script FILE] [--bins "FILE ..."] [--timeout SEC]
 #               [--mem MB] [--exclude "test ..."]
+#               [--dyn "FILE ..."] [--env "VAR=VALUE ..."]
+#
+# --dyn copies files to the same absolute paths in the initramfs, with the
+# shared libraries of every ELF among them (ldd), for dynamically linked
+# programs (the Vulkan executor with Mesa's lavapipe); --env exports
+# variables for the kselftests and the guest script.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 name=vm kernel= out= modroot= kver= preload= kos= tests= kunit=0
-script= timeout=900 mem=2048 bins= exclude=
+script= timeout=900 mem=2048 bins= exclude= dyn= envs=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,6 +40,8 @@ while [ $# -gt 0 ]; do
 	--exclude) exclude=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--mem) mem=$2; shift ;;
+	--dyn) dyn=$2; shift ;;
+	--env) envs=$2; shift ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -99,6 +107,23 @@ if [ -n "$tests" ]; then
 	for t in $exclude; do rm -f "$stage/ha/tests/$t"; done
 fi
 [ -n "$script" ] && cp "$script" "$stage/ha/guest-script"
+
+# Dynamically linked programs: each file at its own path, with its libraries.
+copy_abs() {
+	mkdir -p "$stage$(dirname "$1")"
+	cp -L "$1" "$stage$1"
+}
+for f in $dyn; do
+	copy_abs "$f"
+	if file -L "$f" | grep -q 'ELF.*dynamically linked\|ELF.*shared object'; then
+		ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+			while read -r lib; do copy_abs "$lib"; done
+	fi
+done
+: > "$stage/ha/env"
+for e in $envs; do
+	printf 'export %q\n' "$e" >> "$stage/ha/env"
+done
 echo "$kunit" > "$stage/ha/kunit"
 cp "$here/guest-init.sh" "$stage/init"
 
