@@ -73,6 +73,7 @@ include userspace/userspace.mk
 -include tools/install/install.mk
 -include userspace/bench/bench.mk
 -include genclient/genclient.mk
+-include userspace/kvm/kvm.mk
 
 ifneq ($(wildcard lavm/lavm.mk),)
 USER_CHECKS += lavm-check
