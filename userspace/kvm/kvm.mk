@@ -67,3 +67,45 @@ $(BUILD)/bin/hyperaether-kvm-static: $(TOP)/$(KVM_DIR)/kvm_cli.c $(KVM_MON_DEPS)
 
 .PHONY: kvm kvm-check bench-kvm
 kvm: $(BUILD)/bin/hyperaether-kvm $(BUILD)/bin/hyperaether-kvm-static
+
+# make bench-kvm: kvm_bench in the booted stock kernel (nested SVM under TCG),
+# and hyperaether-kvm run --json against lavm run --engine ref --json on the
+# seed examples (expected files made here on the host).
+KVM_BENCH := $(BUILD)/bin/kvm_bench-static
+KVM_BENCH_OUT := $(BUILD)/bench-kvm
+KVM_EXAMPLES := counting_loop function_call jump_table nested_loops add_matrix yield
+
+$(KVM_BENCH): $(TOP)/$(KVM_DIR)/kvm_bench.c $(KVM_MON_DEPS) $(BUILD)/lib/liblavm.a \
+		$(TOP)/userspace/lib/hyperaether.c
+	@mkdir -p $(@D)
+	$(CC) $(KVM_CFLAGS) -static -o $@ $< $(KVM_MON_LINK) $(TOP)/userspace/lib/hyperaether.c \
+		$(BUILD)/lib/liblavm.a -luring -ljson-c -lpthread -lm
+
+# The guest script, with the examples and lavm's JSON for them inlined.
+$(KVM_OUT)/bench-guest.sh: $(TOP)/$(KVM_DIR)/kvm_bench.sh $(BUILD)/bin/lavm \
+		$(wildcard $(TOP)/lavm/examples/*.lasm)
+	@mkdir -p $(@D)
+	{ echo 'mkdir -p /tmp/kvm-ex'; \
+	  for e in $(KVM_EXAMPLES); do \
+	    printf "cat > /tmp/kvm-ex/$$e.lasm <<'EOF_LASM'\n"; cat $(TOP)/lavm/examples/$$e.lasm; echo EOF_LASM; \
+	    printf "cat > /tmp/kvm-ex/$$e.json <<'EOF_JSON'\n"; \
+	    $(BUILD)/bin/lavm run $(TOP)/lavm/examples/$$e.lasm --vms 3 --engine ref --json || exit 1; \
+	    echo EOF_JSON; \
+	  done; cat $(TOP)/$(KVM_DIR)/kvm_bench.sh; } > $@
+
+bench-kvm: $(KVM_BENCH) $(BUILD)/bin/hyperaether-kvm-static $(KVM_OUT)/bench-guest.sh $(STOCK_VMLINUX)
+	$(call build_for,stock,$(KDIR))
+	@rc=0; HA_KSRC=$(HA_KSRC) tools/testing/vm/run.sh --name bench-kvm \
+		--kernel $(STOCK_VMLINUX) --out $(KVM_BENCH_OUT) \
+		--modroot / --kver $(STOCK_KVER) --preload kvm_amd --ko "$(call VM_KO,stock)" \
+		--guest-script $(KVM_OUT)/bench-guest.sh \
+		--bins "$(KVM_BENCH) $(BUILD)/bin/hyperaether-kvm-static" --timeout 600 || rc=$$?; \
+	sed -n '/^HA-SCRIPT$$/,/^HA-SCRIPT-EXIT/p' $(KVM_BENCH_OUT)/results.log | \
+		sed '1d;$$d' | tr -d '\r' | tee $(KVM_BENCH_OUT)/table.txt; \
+	grep -q '^HA-SCRIPT-EXIT 0' $(KVM_BENCH_OUT)/results.log || rc=1; exit $$rc
+
+USER_CHECKS += kvm-check
+kvm-check: $(BUILD)/bin/hyperaether-kvm $(BUILD)/bin/lavm $(KVM_OUT)/guest_lavm.bin
+	@mkdir -p $(RESULTS)
+	@$(TOP)/$(KVM_DIR)/kvm_check.sh $(BUILD) $(TOP) > $(RESULTS)/kvm.tap; rc=$$?; \
+	grep -E '^not ok|SKIP' $(RESULTS)/kvm.tap; exit $$rc
