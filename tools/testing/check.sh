@@ -11,6 +11,7 @@
 #   kernel      build or reuse the cached debug kernel
 #   vm-debug    debug kernel: modules + KUnit + kselftests, sanitizers on
 #   vm-stock    Debian's stock kernel: modules + kselftests
+#   vm-vulkan   stock kernel + the Vulkan executor on lavapipe (executor kselftest)
 #
 # HA_STAGES="user lint" runs a subset.
 set -uo pipefail
@@ -19,7 +20,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 build=$top/build
 results=$build/results
-stages=${HA_STAGES:-deps user lint kernel vm-debug vm-stock}
+stages=${HA_STAGES:-deps user lint kernel vm-debug vm-stock vm-vulkan}
 rm -rf "$results"
 mkdir -p "$results"
 stage_tap=$results/stages.tap
@@ -87,6 +88,11 @@ fi
 
 if want vm-stock; then
 	run_stage vm-stock $make_q vm-stock
+fi
+
+# The executor with the Vulkan engine (lavapipe) in the stock kernel.
+if want vm-vulkan; then
+	run_stage vm-vulkan $make_q vm-vulkan
 fi
 
 python3 tools/testing/summary.py "$results" "$(( $(date +%s) - t0 ))"

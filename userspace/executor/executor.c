@@ -370,6 +370,7 @@ int main(int argc, char **argv)
 	};
 	static struct executor ex = { .fd = -1, .sfd = -1, .queue = 2, .ring.ring_fd = -1 };
 	enum ha_exec_engine_kind kind = HA_EXEC_ENGINE_VULKAN;
+	sigset_t mask;
 	unsigned int device = 0, threads = 0;
 	const char *accel = NULL;
 	char what[256], err[512];
@@ -397,6 +398,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/*
+	 * Block SIGTERM/SIGINT before the engine starts threads (lavapipe and
+	 * the CPU engine do): threads inherit the mask, so the signals reach
+	 * the signalfd that setup() makes instead of killing the process.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	ret = ha_exec_engine_open(&ex.eng, kind, device, threads, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", prog, err);
