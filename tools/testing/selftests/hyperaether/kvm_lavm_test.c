@@ -301,6 +301,61 @@ TEST_F_TIMEOUT(kvm, channel_between_guests, 120)
 }
 
 /*
+ * A fabric mixing backends: a LAVM-backend VM (this process, acting through
+ * its VM fd) sends the input to a KVM guest, which runs on it and sends its
+ * result back; the same cap rules as between any two fabric VMs.
+ */
+TEST_F_TIMEOUT(kvm, guest_and_lavm_vm_exchange_messages, 120)
+{
+	struct hyperaether_quota q = { 0 };
+	const float in[4] = { 10, 20, 30, 40 };
+	uint32_t k, l;
+	int fk = kvm_vm(_metadata, self->owner, "guest", &k), fl;
+	struct hyperaether_msg_hdr *hdr;
+	struct hakvm_result res;
+	struct hakvm_config cfg;
+	struct accel_prog p;
+	struct accel_run ref;
+	char buf[sizeof(*hdr) + 64], why[256];
+	uint32_t len = sizeof(buf);
+
+	ASSERT_EQ(0, ha_vm_add(self->owner, "lavm", HYPERAETHER_BACKEND_LAVM, &q, 0, &l));
+	fl = ha_vm_export(self->owner, l, HYPERAETHER_VMFD_SEND | HYPERAETHER_VMFD_RECV, 0);
+	ASSERT_GE(fl, 0);
+	/* cap(l, k) = cap(k, l) = 1 in the seed's sense: SEND|RECV on both edges. */
+	ASSERT_EQ(0, ha_cap_set(self->owner, l, k, HYPERAETHER_CAP_SEND | HYPERAETHER_CAP_RECV));
+	ASSERT_EQ(0, ha_cap_set(self->owner, k, l, HYPERAETHER_CAP_SEND | HYPERAETHER_CAP_RECV));
+	ASSERT_EQ(0, ha_msg_send(fl, k, in, sizeof(in)));
+
+	ASSERT_EQ(0, accel_prog_asm(&p, "twice_plus_one", twice_plus_one));
+	ASSERT_EQ(0, accel_run_alloc(&ref, 4, 4, 0));
+	ref.max_epochs = 100;
+	ref.init = 1;
+	memcpy(ref.shared, in, sizeof(in));
+	cfg = kvm_config(&p, &ref, fk);
+	cfg.shared_in = NULL;
+	cfg.recv_shared = 1;
+	cfg.send_dst = l;
+	ASSERT_EQ(0, hakvm_run(&cfg, &res));
+	accel_run_ref(&p, &ref);
+	EXPECT_EQ(0, kvm_cmp(&res, &ref, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(16, res.recv_ret);
+	EXPECT_EQ(0, res.send_ret);
+
+	ASSERT_EQ(0, ha_msg_recv(fl, buf, &len, HYPERAETHER_MSG_NONBLOCK));
+	hdr = (struct hyperaether_msg_hdr *)buf;
+	EXPECT_EQ(k, hdr->src);
+	ASSERT_EQ(16, hdr->len);
+	EXPECT_EQ(0, memcmp(buf + sizeof(*hdr), ref.shared, 16));
+	EXPECT_EQ(81.0f, ref.shared[3]);
+	hakvm_result_free(&res);
+	accel_run_free(&ref);
+	accel_prog_free(&p);
+	close(fk);
+	close(fl);
+}
+
+/*
  * A guest that sends on cap = 0: the module refuses (-EACCES), the guest
  * sees the error and still halts with its result; the peer's inbox stays
  * empty and the refusal is counted against the sender.
