@@ -65,6 +65,7 @@ $(BUILD)/bin/hyperaether-kvm-static: $(TOP)/$(KVM_DIR)/kvm_cli.c $(KVM_MON_DEPS)
 	$(CC) $(KVM_CFLAGS) -static -o $@ $< $(KVM_MON_LINK) $(TOP)/userspace/lib/hyperaether.c \
 		$(BUILD)/lib/liblavm.a -luring -ljson-c -lpthread -lm
 
+USER_BINS += $(BUILD)/bin/hyperaether-kvm
 .PHONY: kvm kvm-check bench-kvm
 kvm: $(BUILD)/bin/hyperaether-kvm $(BUILD)/bin/hyperaether-kvm-static
 

@@ -4,7 +4,7 @@
  *
  *   hyperaether-kvm run PROG.lasm|PROG.lavm [--vms N] [--max-epochs E]
  *                   [--shared N] [--shared-in FILE.json] [--init FILE.json]
- *                   [--timeout-ms T] [--anon] [--json]
+ *                   [--timeout-ms T] [--anon] [--no-seccomp] [--json]
  *
  * Prints what `lavm run --engine ref` prints (--json: byte for byte the
  * same document).  The guest's RAM is the memory of a fabric VM this
@@ -29,10 +29,12 @@ static void usage(FILE *out)
 {
 	fputs("usage: hyperaether-kvm run PROG.lasm|PROG.lavm [--vms N] [--max-epochs E]\n"
 	      "                [--shared N] [--shared-in FILE.json] [--init FILE.json]\n"
-	      "                [--timeout-ms T] [--anon] [--json]\n"
+	      "                [--timeout-ms T] [--anon] [--no-seccomp] [--json]\n"
 	      "runs the program's VMs in one KVM guest (the LAVM reference semantics) whose\n"
 	      "RAM is a fabric VM's memory; prints what `lavm run --engine ref` prints.\n"
-	      "--anon: anonymous guest memory, no fabric (no /dev/hyperaether needed).\n", out);
+	      "--anon: anonymous guest memory, no fabric (no /dev/hyperaether needed).\n"
+	      "Once the guest is set up the process confines itself with a seccomp\n"
+	      "allow-list (--no-seccomp: not).\n", out);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t max, uint32_t *v)
@@ -86,19 +88,20 @@ static int cmd_run(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "anon", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-seccomp", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	uint32_t nvms = 1, max_epochs = 1000000, nshared = 0, timeout_ms = 0;
 	const char *shared_in = NULL, *init = NULL;
-	struct hakvm_config cfg = { .vmfd = -1, .send_dst = HAKVM_NO_PEER };
+	struct hakvm_config cfg = { .vmfd = -1, .send_dst = HAKVM_NO_PEER, .seccomp = 1 };
 	struct hakvm_result res;
 	struct lavm_image img = { 0 };
 	struct lavm_job job;
 	int json = 0, anon = 0, owner = -1, c, ret, rc = 1;
 	void *bundle = NULL;
 
-	while ((c = getopt_long(argc, argv, "n:m:s:S:i:t:ajh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:m:s:S:i:t:ajNh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': if (parse_u32("--vms", optarg, 1u << 22, &nvms) || !nvms) return 2; break;
 		case 'm': if (parse_u32("--max-epochs", optarg, 0xffffffffu, &max_epochs)) return 2; break;
@@ -108,6 +111,7 @@ static int cmd_run(int argc, char **argv)
 		case 't': if (parse_u32("--timeout-ms", optarg, 86400000u, &timeout_ms)) return 2; break;
 		case 'a': anon = 1; break;
 		case 'j': json = 1; break;
+		case 'N': cfg.seccomp = 0; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 
 #include "hyperaether.h"
 #include "kvm_abi.h"
@@ -328,6 +333,61 @@ static int setup_watchdog(struct hakvm *h)
 	return 0;
 }
 
+/*
+ * Once the guest is set up, the process may do little more than run it:
+ * ioctl only KVM_RUN on this vCPU and MSG_SEND/MSG_RECV on this VM fd,
+ * memory management, signals, time, writing its output, closing and
+ * exiting.  Anything else (opening a file, a new KVM VM, another fabric
+ * ioctl) fails with EACCES.  The filter stays for the rest of the process.
+ */
+#define SC_ALLOW(nr) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define SC_ARG_LO(n) offsetof(struct seccomp_data, args[n])
+
+static int setup_seccomp(struct hakvm *h)
+{
+	uint32_t vmfd = h->cfg->vmfd >= 0 ? (uint32_t)h->cfg->vmfd : 0xffffffffu;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* x32 system calls have bit 30 set: refuse them all. */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 12),
+		/* ioctl(vcpu, KVM_RUN) or ioctl(vmfd, MSG_SEND | MSG_RECV) */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG_LO(0)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)h->vcpu, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG_LO(1)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)KVM_RUN, 6, 7),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, vmfd, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SC_ARG_LO(1)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)HYPERAETHER_IOC_MSG_SEND, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)HYPERAETHER_IOC_MSG_RECV, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		SC_ALLOW(SYS_read), SC_ALLOW(SYS_write), SC_ALLOW(SYS_writev),
+		SC_ALLOW(SYS_close), SC_ALLOW(SYS_mmap), SC_ALLOW(SYS_munmap),
+		SC_ALLOW(SYS_mremap), SC_ALLOW(SYS_madvise), SC_ALLOW(SYS_brk),
+		SC_ALLOW(SYS_rt_sigreturn), SC_ALLOW(SYS_rt_sigprocmask),
+		SC_ALLOW(SYS_futex), SC_ALLOW(SYS_clock_gettime), SC_ALLOW(SYS_clock_nanosleep),
+		SC_ALLOW(SYS_nanosleep), SC_ALLOW(SYS_timer_delete), SC_ALLOW(SYS_newfstatat),
+		SC_ALLOW(SYS_fstat), SC_ALLOW(SYS_lseek), SC_ALLOW(SYS_getpid),
+		SC_ALLOW(SYS_gettid), SC_ALLOW(SYS_tgkill), SC_ALLOW(SYS_restart_syscall),
+		SC_ALLOW(SYS_exit), SC_ALLOW(SYS_exit_group),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return -errno;
+	return 0;
+}
+
 /* ------------------------------------------------------------ hypercalls */
 
 static int hc_halt(struct hakvm *h, uint64_t gpa)
@@ -613,6 +673,8 @@ int hakvm_run(const struct hakvm_config *cfg, struct hakvm_result *res)
 		ret = setup_vcpu(h);
 	if (!ret)
 		ret = setup_watchdog(h);
+	if (!ret && cfg->seccomp)
+		ret = setup_seccomp(h);
 	if (ret)
 		goto out;
 	run_loop(h);

@@ -44,6 +44,9 @@ enum hakvm_stop {
  * @shared_in:  NULL, or @nshared words
  * @timeout_ms: wall-clock budget of the run (0: 10 s)
  * @nop_calls:  NOP hypercalls the guest makes first (benchmark)
+ * @seccomp:    once the guest is set up, confine this process for good to
+ *              what running it needs (see Documentation/kvm.rst): for
+ *              one-shot processes such as hyperaether-kvm
  */
 struct hakvm_config {
 	int vmfd;
@@ -59,6 +62,7 @@ struct hakvm_config {
 	int recv_shared;
 	uint32_t timeout_ms;
 	uint32_t nop_calls;
+	int seccomp;
 };
 
 /*

@@ -394,6 +394,46 @@ TEST_F_TIMEOUT(kvm, send_without_cap_is_refused, 120)
 	close(fc);
 }
 
+/*
+ * With cfg.seccomp the monitor confines its process once the guest is set
+ * up (this test runs in its own child of the harness): the guest still
+ * runs, sends and halts; the process can no longer open /dev/kvm or use
+ * the fabric owner fd.
+ */
+TEST_F_TIMEOUT(kvm, monitor_confined_by_seccomp, 120)
+{
+	uint32_t a, b, id;
+	int fa = kvm_vm(_metadata, self->owner, "confined", &a);
+	int fb = kvm_vm(_metadata, self->owner, "sink", &b);
+	struct hakvm_result res;
+	struct hakvm_config cfg;
+	struct accel_prog p;
+	struct accel_run ref;
+	char why[256];
+
+	ASSERT_EQ(0, ha_cap_set(self->owner, a, b, HYPERAETHER_CAP_SEND));
+	ASSERT_EQ(0, ha_cap_set(self->owner, b, a, HYPERAETHER_CAP_RECV));
+	ASSERT_EQ(0, accel_prog_asm(&p, "twice_plus_one", twice_plus_one));
+	ASSERT_EQ(0, accel_run_alloc(&ref, 4, 4, 0));
+	ref.max_epochs = 100;
+	ref.init = 1;
+	cfg = kvm_config(&p, &ref, fa);
+	cfg.send_dst = b;
+	cfg.seccomp = 1;
+	ASSERT_EQ(0, hakvm_run(&cfg, &res));
+	accel_run_ref(&p, &ref);
+	EXPECT_EQ(0, kvm_cmp(&res, &ref, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(0, res.send_ret);
+	EXPECT_EQ(-1, open("/dev/kvm", O_RDWR));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-EACCES, ha_vm_add(self->owner, "escape", HYPERAETHER_BACKEND_KVM, NULL, 0, &id));
+	hakvm_result_free(&res);
+	accel_run_free(&ref);
+	accel_prog_free(&p);
+	close(fa);
+	close(fb);
+}
+
 /* ------------------------------------------------------ hostile guests */
 
 /* A well-behaved guest on another thread, to show the hostile one harms nobody. */
