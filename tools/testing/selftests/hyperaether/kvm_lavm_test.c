@@ -251,6 +251,16 @@ static const char twice_plus_one[] =
 	"SYSCALL_WRITE r0, r1\n"
 	"HALT\n";
 
+/* twice_plus_one on 4 VMs from their default start, shared memory zero. */
+static void twice_plus_one_job(struct __test_metadata *_metadata, struct accel_prog *p,
+			       struct accel_run *ref)
+{
+	ASSERT_EQ(0, accel_prog_asm(p, "twice_plus_one", twice_plus_one));
+	ASSERT_EQ(0, accel_run_alloc(ref, 4, 4, 0));
+	ref->max_epochs = 100;
+	ref->init = 1;
+}
+
 /*
  * Guest a sends its shared memory to guest b through the fabric (cap
  * SEND on (a, b), RECV on (b, a)); b runs on what it received.  Both equal
@@ -268,10 +278,7 @@ TEST_F_TIMEOUT(kvm, channel_between_guests, 120)
 
 	ASSERT_EQ(0, ha_cap_set(self->owner, a, b, HYPERAETHER_CAP_SEND));
 	ASSERT_EQ(0, ha_cap_set(self->owner, b, a, HYPERAETHER_CAP_RECV));
-	ASSERT_EQ(0, accel_prog_asm(&p, "twice_plus_one", twice_plus_one));
-	ASSERT_EQ(0, accel_run_alloc(&ref, 4, 4, 0));
-	ref.max_epochs = 100;
-	ref.init = 1;
+	twice_plus_one_job(_metadata, &p, &ref);
 	for (int i = 0; i < 4; i++)
 		ref.shared[i] = i + 1;
 
@@ -327,10 +334,7 @@ TEST_F_TIMEOUT(kvm, guest_and_lavm_vm_exchange_messages, 120)
 	ASSERT_EQ(0, ha_cap_set(self->owner, k, l, HYPERAETHER_CAP_SEND | HYPERAETHER_CAP_RECV));
 	ASSERT_EQ(0, ha_msg_send(fl, k, in, sizeof(in)));
 
-	ASSERT_EQ(0, accel_prog_asm(&p, "twice_plus_one", twice_plus_one));
-	ASSERT_EQ(0, accel_run_alloc(&ref, 4, 4, 0));
-	ref.max_epochs = 100;
-	ref.init = 1;
+	twice_plus_one_job(_metadata, &p, &ref);
 	memcpy(ref.shared, in, sizeof(in));
 	cfg = kvm_config(&p, &ref, fk);
 	cfg.shared_in = NULL;
@@ -374,10 +378,7 @@ TEST_F_TIMEOUT(kvm, send_without_cap_is_refused, 120)
 	uint32_t len = sizeof(buf);
 
 	ASSERT_EQ(0, ha_cap_set(self->owner, c, a, HYPERAETHER_CAP_RECV));	/* c would accept */
-	ASSERT_EQ(0, accel_prog_asm(&p, "twice_plus_one", twice_plus_one));
-	ASSERT_EQ(0, accel_run_alloc(&ref, 4, 4, 0));
-	ref.max_epochs = 100;
-	ref.init = 1;
+	twice_plus_one_job(_metadata, &p, &ref);
 	cfg = kvm_config(&p, &ref, fa);
 	cfg.send_dst = c;
 	ASSERT_EQ(0, hakvm_run(&cfg, &res));
@@ -413,10 +414,7 @@ TEST_F_TIMEOUT(kvm, monitor_confined_by_seccomp, 120)
 
 	ASSERT_EQ(0, ha_cap_set(self->owner, a, b, HYPERAETHER_CAP_SEND));
 	ASSERT_EQ(0, ha_cap_set(self->owner, b, a, HYPERAETHER_CAP_RECV));
-	ASSERT_EQ(0, accel_prog_asm(&p, "twice_plus_one", twice_plus_one));
-	ASSERT_EQ(0, accel_run_alloc(&ref, 4, 4, 0));
-	ref.max_epochs = 100;
-	ref.init = 1;
+	twice_plus_one_job(_metadata, &p, &ref);
 	cfg = kvm_config(&p, &ref, fa);
 	cfg.send_dst = b;
 	cfg.seccomp = 1;
