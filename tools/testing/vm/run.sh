@@ -14,10 +14,11 @@
 #               [--mem MB] [--exclude "test ..."]
 #               [--dyn "FILE ..."] [--env "VAR=VALUE ..."]
 #
-# --dyn copies files to the same absolute paths in the initramfs, with the
-# shared libraries of every ELF among them (ldd), for dynamically linked
-# programs (the Vulkan executor with Mesa's lavapipe); --env exports
-# variables for the kselftests and the guest script.
+# --dyn copies files (FILE, or FILE:PATH to place it elsewhere) to the same
+# absolute paths in the initramfs, with the shared libraries of every ELF
+# among them (ldd), for dynamically linked programs (the Vulkan executor
+# with Mesa's lavapipe); --env exports variables for the kselftests and the
+# guest script.  The guest mounts a tmpfs on /tmp: nothing can live there.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -109,12 +110,16 @@ fi
 [ -n "$script" ] && cp "$script" "$stage/ha/guest-script"
 
 # Dynamically linked programs: each file at its own path, with its libraries.
-copy_abs() {
-	mkdir -p "$stage$(dirname "$1")"
-	cp -L "$1" "$stage$1"
+copy_abs() { # copy_abs FILE [DEST]
+	local dst=${2:-$1}
+
+	mkdir -p "$stage$(dirname "$dst")"
+	cp -L "$1" "$stage$dst"
 }
-for f in $dyn; do
-	copy_abs "$f"
+for spec in $dyn; do
+	f=${spec%%:*}
+	dst=${spec#*:}
+	copy_abs "$f" "$dst"
 	if file -L "$f" | grep -q 'ELF.*dynamically linked\|ELF.*shared object'; then
 		ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 			while read -r lib; do copy_abs "$lib"; done
