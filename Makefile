@@ -223,12 +223,13 @@ check:
 # Benchmarks: each prints its numbers next to a baseline measured in the
 # same run.
 BENCHES := $(if $(wildcard userspace/bench/bench.mk),bench-fabric bench-accel) bench-daemon \
-	   $(if $(wildcard lavm/lavm.mk),lavm-bench) $(if $(wildcard lavm/vulkan/vulkan.mk),lavm-vk-bench)
+	   $(if $(wildcard lavm/lavm.mk),lavm-bench) $(if $(wildcard lavm/vulkan/vulkan.mk),lavm-vk-bench) \
+	   $(if $(wildcard userspace/kvm/kvm.mk),bench-kvm)
 bench:
 	@for b in $(BENCHES); do $(MAKE) --no-print-directory $$b || exit 1; done
 
-# The main job.  Today: boot Debian's stock kernel with our module and show
-# /dev/hyperaether answering; later issues grow it into spec -> results.
+# The main job: the example specs through the daemon, into the fabric and
+# the accel device of the booted stock kernel (tools/testing/vm/demo.sh).
 demo: deps
 	$(MAKE) --no-print-directory user
 	$(MAKE) --no-print-directory $(STOCK_VMLINUX)
