@@ -523,7 +523,8 @@ static int parse_example(struct parse *p, json_object *o, const char *base, stru
 static int parse_vm(struct parse *p, json_object *o, uint32_t idx, struct gen_vm *vm)
 {
 	static const char *const keys[] = { "name", "intent", "formula", "source", "params",
-		"outputs", "instances", "inputs", "shared", "examples", "quota", "comment", NULL };
+		"outputs", "instances", "inputs", "shared", "examples", "quota", "backend",
+		"comment", NULL };
 	char base[64], sub[128];
 	json_object *e;
 	uint64_t x;
@@ -574,6 +575,20 @@ static int parse_vm(struct parse *p, json_object *o, uint32_t idx, struct gen_vm
 					setpath(p, sub, "[%u]", i);
 					return perr(p, "\"%s\" is both a param and an output", vm->outputs[i]);
 				}
+	}
+	if (json_object_object_get_ex(o, "backend", &e)) {
+		char *b = NULL;
+
+		setpath(p, base, ".backend");
+		if ((ret = get_string(p, e, &b)))
+			return ret;
+		if (!strcmp(b, "kvm"))
+			vm->backend = GEN_BACKEND_KVM;
+		else if (strcmp(b, "lavm"))
+			ret = perr(p, "backend \"%s\": \"lavm\" or \"kvm\"", b);
+		free(b);
+		if (ret)
+			return ret;
 	}
 	vm->instances = 1;
 	if (json_object_object_get_ex(o, "instances", &e)) {

@@ -121,6 +121,9 @@ struct gen_quota {
  * @max_epochs: epoch budget of each example run (from quota.epochs, or
  *              the default 100000)
  * @quota:      the VM's quotas
+ * @backend:    where the real run goes: GEN_BACKEND_LAVM (the accel
+ *              device's LAVM engines, the default) or GEN_BACKEND_KVM (a
+ *              KVM guest running the LAVM reference, userspace/kvm)
  */
 struct gen_vm {
 	char *name;
@@ -140,7 +143,12 @@ struct gen_vm {
 	uint32_t nexamples;
 	uint32_t max_epochs;
 	struct gen_quota quota;
+	uint32_t backend;
 };
+
+/* struct gen_vm.backend, from the spec's "backend": "lavm" | "kvm" */
+#define GEN_BACKEND_LAVM	0
+#define GEN_BACKEND_KVM		1
 
 /**
  * struct gen_edge - a directed edge of the fabric

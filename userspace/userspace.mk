@@ -5,7 +5,11 @@
 LIBHA_SRCS := userspace/lib/hyperaether.c userspace/lib/hyperaether_accel.c
 # The main job's pipeline (spec -> fabric + jobs -> results) and the
 # daemon's protocol: shared by hyperaetherd and the CLI.
-HA_PIPE_SRCS := userspace/hyperaetherd/pipeline.c userspace/hyperaetherd/protocol.c
+# VMs on the "kvm" backend run under the KVM monitor (userspace/kvm/kvm.mk
+# builds its guest image, included after this fragment: named by path).
+HA_PIPE_SRCS := userspace/hyperaetherd/pipeline.c userspace/hyperaetherd/protocol.c \
+	userspace/kvm/kvm_monitor.c
+HA_KVM_GUEST = $(BUILD)/kvm/guest_image.o
 HA_CLI_SRCS := userspace/cli/hyperaether.c userspace/cli/run.c $(HA_PIPE_SRCS)
 HA_DAEMON_SRCS := userspace/hyperaetherd/hyperaetherd.c $(HA_PIPE_SRCS)
 HA_USER_HDRS := $(wildcard userspace/lib/*.h userspace/cli/*.h userspace/hyperaetherd/*.h \
@@ -19,9 +23,9 @@ HA_USER_LDLIBS := -luring -ldrm
 # archives come from genclient/genclient.mk and lavm/lavm.mk: named by path
 # here because those fragments are included after this one).
 HA_JOB_CFLAGS := $(HA_USER_CFLAGS) -I$(TOP)/userspace/hyperaetherd -I$(TOP)/userspace/cli \
-	-I$(TOP)/genclient -I$(TOP)/lavm $(shell pkg-config --cflags json-c)
-HA_JOB_LIBS = $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
-HA_JOB_SAN_LIBS = $(BUILD)/genclient/san/libgenclient.a $(BUILD)/lavm/san/liblavm.a
+	-I$(TOP)/genclient -I$(TOP)/lavm -I$(TOP)/userspace/kvm $(shell pkg-config --cflags json-c)
+HA_JOB_LIBS = $(HA_KVM_GUEST) $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+HA_JOB_SAN_LIBS = $(HA_KVM_GUEST) $(BUILD)/genclient/san/libgenclient.a $(BUILD)/lavm/san/liblavm.a
 HA_JOB_LDLIBS := $(HA_USER_LDLIBS) $(shell pkg-config --libs json-c libcurl libcrypto) -lpthread -lm
 # Static (the test initramfs): no libcurl, whose dependencies Debian ships
 # no static archives of; ai_offline.c stands in for it.
@@ -47,26 +51,26 @@ $(BUILD)/lib/libhyperaether.a: $(LIBHA_SRCS) $(wildcard userspace/lib/*.h uapi/l
 		$(CC) $(HA_USER_CFLAGS) -fPIC -c -o $$o $$f && $(AR) rcs $@ $$o || exit 1; done
 
 $(BUILD)/bin/hyperaether: $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a $(HA_USER_HDRS) \
-		$(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+		$(HA_JOB_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HA_JOB_CFLAGS) -o $@ $(HA_CLI_SRCS) $(BUILD)/lib/libhyperaether.a \
 		$(HA_JOB_LIBS) $(HA_JOB_LDLIBS)
 
 $(BUILD)/bin/hyperaetherd: $(HA_DAEMON_SRCS) $(BUILD)/lib/libhyperaether.a $(HA_USER_HDRS) \
-		$(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+		$(HA_JOB_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HA_JOB_CFLAGS) -o $@ $(HA_DAEMON_SRCS) $(BUILD)/lib/libhyperaether.a \
 		$(HA_JOB_LIBS) $(HA_JOB_LDLIBS)
 
 # Static builds for the test initramfs, which has no libc.
 $(BUILD)/bin/hyperaether-static: $(HA_CLI_SRCS) $(LIBHA_SRCS) $(HA_USER_HDRS) \
-		userspace/hyperaetherd/ai_offline.c $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+		userspace/hyperaetherd/ai_offline.c $(HA_JOB_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HA_JOB_CFLAGS) -static -o $@ $(HA_CLI_SRCS) $(LIBHA_SRCS) \
 		userspace/hyperaetherd/ai_offline.c $(HA_JOB_LIBS) $(HA_JOB_STATIC_LDLIBS)
 
 $(BUILD)/bin/hyperaetherd-static: $(HA_DAEMON_SRCS) $(LIBHA_SRCS) $(HA_USER_HDRS) \
-		userspace/hyperaetherd/ai_offline.c $(BUILD)/lib/libgenclient.a $(BUILD)/lib/liblavm.a
+		userspace/hyperaetherd/ai_offline.c $(HA_JOB_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(HA_JOB_CFLAGS) -static -o $@ $(HA_DAEMON_SRCS) $(LIBHA_SRCS) \
 		userspace/hyperaetherd/ai_offline.c $(HA_JOB_LIBS) $(HA_JOB_STATIC_LDLIBS)

@@ -26,6 +26,8 @@ static const struct bad bads[] = {
 	  "$.vms[0].instances", "expected an integer" },
 	{ "instances 0", "{\"vms\": [{\"name\": \"a\", \"formula\": \"1\", \"instances\": 0}]}",
 	  "$.vms[0].instances", "out of range" },
+	{ "unknown backend", "{\"vms\": [{\"name\": \"a\", \"formula\": \"1\", \"backend\": \"gpu\"}]}",
+	  "$.vms[0].backend", "\"lavm\" or \"kvm\"" },
 	{ "bad name", "{\"vms\": [{\"name\": \"9x\", \"formula\": \"1\"}]}", "$.vms[0].name", "valid VM name" },
 	{ "duplicate VM", "{\"vms\": [{\"name\": \"a\", \"formula\": \"1\"}, {\"name\": \"a\", \"formula\": \"2\"}]}",
 	  "$.vms[1].name", "already used" },

@@ -5,6 +5,8 @@
  * by the VM's fabric VM, so the job's epochs are charged to that VM's
  * quota and its shared memory sits under the fabric's SHARE rights.
  */
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -17,6 +19,8 @@
 #include "hyperaether.h"
 #include "lavm_host.h"
 #include "pipeline.h"
+#include "kvm_abi.h"
+#include "kvm_monitor.h"
 
 uint64_t ha_now_ns(void)
 {
@@ -81,8 +85,53 @@ void ha_run_init(struct ha_run *run)
 	run->accel_fd = -1;
 }
 
+/*
+ * A VM on the "kvm" backend: hakvm_run() (userspace/kvm) runs the guest to
+ * its end on a thread of its own, over the fabric VM's memory; the thread
+ * writes @efd when the guest has stopped, which the ring or poll() sees
+ * through the VM's sync_fd (a dup of it) like an accel job's sync_file.
+ */
+struct ha_kvm_run {
+	pthread_t thread;
+	bool started;
+	struct hakvm_config cfg;
+	struct hakvm_result res;
+	int ret;
+	int efd;
+	int vmfd;
+	struct lavm_job lj;		/* the start states and shared memory */
+};
+
+static void *kvm_thread(void *arg)
+{
+	struct ha_kvm_run *k = arg;
+	uint64_t one = 1;
+
+	k->ret = hakvm_run(&k->cfg, &k->res);
+	if (write(k->efd, &one, sizeof(one)) != sizeof(one))
+		abort();	/* an eventfd write of 1 cannot fail */
+	return NULL;
+}
+
+/* Waits for the guest (bounded by its wall-clock budget) and frees it all. */
+static void kvm_run_free(struct ha_kvm_run *k)
+{
+	if (k->started)
+		pthread_join(k->thread, NULL);
+	hakvm_result_free(&k->res);
+	lavm_job_free(&k->lj);
+	if (k->efd >= 0)
+		close(k->efd);
+	if (k->vmfd >= 0)
+		close(k->vmfd);
+	free(k);
+}
+
 static void vm_run_release(struct ha_run *run, struct ha_vm_run *v)
 {
+	if (v->kvm)
+		kvm_run_free(v->kvm);
+	v->kvm = NULL;
 	if (v->sync_fd >= 0)
 		close(v->sync_fd);
 	v->sync_fd = -1;
@@ -197,8 +246,25 @@ static int boot_fabric(struct ha_run *run)
 			.queue_depth = vm->quota.queue_depth,
 		};
 
-		ret = ha_vm_add(run->fabric_fd, vm->name, HYPERAETHER_BACKEND_LAVM, &vq, 0,
-				&run->vms[i].fabric_vm);
+		if (vm->backend == GEN_BACKEND_KVM) {
+			/* A KVM guest's RAM is the VM's memory: enough for it. */
+			struct hakvm_config kc = {
+				.vmfd = -1, .bundle = run->vms[i].gen.bundle,
+				.bundle_len = run->vms[i].gen.bundle_len,
+				.nvms = vm->instances, .nshared = vm_nshared(&run->vms[i], vm),
+			};
+			size_t ram;
+
+			ret = hakvm_ram_size(&kc, &ram);
+			if (ret)
+				return run_fail(run, ret, "vm '%s': KVM guest size: %s", vm->name,
+						strerror(-ret));
+			if (vq.mem_bytes < ram)
+				vq.mem_bytes = ram;
+		}
+		ret = ha_vm_add(run->fabric_fd, vm->name,
+				vm->backend == GEN_BACKEND_KVM ? HYPERAETHER_BACKEND_KVM :
+				HYPERAETHER_BACKEND_LAVM, &vq, 0, &run->vms[i].fabric_vm);
 		if (ret)
 			return run_fail(run, ret, "vm '%s': VM_ADD: %s%s", vm->name, strerror(-ret),
 					ret == -EDQUOT ? " (its quota exceeds the fabric's)" :
@@ -222,6 +288,94 @@ static int vm_start(const struct gen_vm *vm, const struct ha_vm_run *v,
 		    struct lavm_job *lj)
 {
 	return gen_job_setup(vm, &v->gen.image.prog, NULL, lj);
+}
+
+static void vm_copy_results(const struct gen_vm *vm, struct ha_vm_run *v,
+			    const struct lavm_vm *states, const float *shared, uint32_t nshared);
+
+static int boot_kvm(struct ha_run *run, uint32_t i)
+{
+	const struct gen_vm *vm = &run->spec->vms[i];
+	struct ha_vm_run *v = &run->vms[i];
+	struct ha_kvm_run *k;
+	int ret;
+
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return run_fail(run, -ENOMEM, "vm '%s': out of memory", vm->name);
+	k->efd = -1;
+	k->vmfd = -1;
+	v->kvm = k;
+	ret = vm_start(vm, v, &k->lj);
+	if (ret)
+		return run_fail(run, ret, "vm '%s': job setup: %s", vm->name, strerror(-ret));
+	/* Guest RAM is the fabric VM's memory, mapped through its VM fd. */
+	k->vmfd = ha_vm_export(run->fabric_fd, v->fabric_vm,
+			       HYPERAETHER_VMFD_MAP | HYPERAETHER_VMFD_SEND |
+			       HYPERAETHER_VMFD_RECV, 0);
+	if (k->vmfd < 0)
+		return run_fail(run, k->vmfd, "vm '%s': VM_EXPORT: %s", vm->name,
+				strerror(-k->vmfd));
+	k->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (k->efd < 0)
+		return run_fail(run, -errno, "vm '%s': eventfd: %s", vm->name, strerror(errno));
+	k->cfg = (struct hakvm_config){
+		.vmfd = k->vmfd,
+		.bundle = v->gen.bundle, .bundle_len = v->gen.bundle_len,
+		.nvms = vm->instances, .nshared = vm_nshared(v, vm),
+		.max_epochs = vm->max_epochs,
+		.init = k->lj.vms, .shared_in = k->lj.nshared ? k->lj.shared : NULL,
+		.send_dst = HAKVM_NO_PEER, .timeout_ms = 60000,
+	};
+	v->sync_fd = dup(k->efd);
+	if (v->sync_fd < 0)
+		return run_fail(run, -errno, "vm '%s': dup: %s", vm->name, strerror(errno));
+	ret = -pthread_create(&k->thread, NULL, kvm_thread, k);
+	if (ret)
+		return run_fail(run, ret, "vm '%s': thread: %s", vm->name, strerror(-ret));
+	k->started = true;
+	v->submitted = true;
+	run->pending++;
+	return 0;
+}
+
+/* A KVM VM's guest has stopped: its results, as an accel job's. */
+static int reap_kvm(struct ha_run *run, uint32_t i)
+{
+	const struct gen_vm *vm = &run->spec->vms[i];
+	struct ha_vm_run *v = &run->vms[i];
+	struct ha_kvm_run *k = v->kvm;
+	uint64_t n;
+
+	if (read(k->efd, &n, sizeof(n)) != sizeof(n))
+		return -EAGAIN;
+	pthread_join(k->thread, NULL);
+	k->started = false;
+	v->done = true;
+	run->pending--;
+	if (!run->pending)
+		run->t_run_ns = ha_now_ns() - run->t_boot_start_ns - run->t_boot_ns;
+	if (k->ret) {
+		v->error = k->ret;
+	} else if (k->res.stop != HAKVM_STOP_HALT) {
+		/* The monitor stopped the guest: say why, as a job error. */
+		v->error = k->res.stop == HAKVM_STOP_TIMEOUT ? -ETIMEDOUT : -EIO;
+		fprintf(stderr, "vm '%s': KVM guest stopped (%s): %s\n", vm->name,
+			hakvm_stop_name(k->res.stop), k->res.why);
+	} else {
+		v->epochs = k->res.epochs;
+		v->engine_ns = k->res.ns_end - k->res.ns_first_insn;
+		for (uint32_t j = 0; j < k->res.nvms; j++) {
+			uint32_t st = k->res.vms[j].status;
+
+			v->halted += st == LAVM_HALTED;
+			v->faulted += st == LAVM_FAULTED;
+			v->active += st == LAVM_RUNNING || st == LAVM_YIELDED;
+		}
+		vm_copy_results(vm, v, k->res.vms, k->res.shared, k->res.nshared);
+	}
+	vm_run_release(run, v);
+	return 0;
 }
 
 static int boot_job(struct ha_run *run, uint32_t i)
@@ -313,7 +467,8 @@ int ha_run_boot(struct ha_run *run, int accel_fd)
 		goto err_teardown;
 	}
 	for (uint32_t i = 0; i < run->spec->nvms; i++) {
-		ret = boot_job(run, i);
+		ret = run->spec->vms[i].backend == GEN_BACKEND_KVM ? boot_kvm(run, i) :
+		      boot_job(run, i);
 		if (ret)
 			goto err_teardown;
 	}
@@ -352,6 +507,8 @@ int ha_run_reap(struct ha_run *run, uint32_t i)
 
 	if (v->done || !v->submitted)
 		return 0;
+	if (v->kvm)
+		return reap_kvm(run, i);
 	ret = ha_accel_wait(run->accel_fd, v->job.job_id, 0, DRM_HYPERAETHER_WAIT_RELEASE, &st);
 	if (ret == -ETIME)
 		return -EAGAIN;
@@ -396,7 +553,7 @@ uint64_t ha_run_epochs_now(const struct ha_run *run)
 			sum += v->epochs;
 			continue;
 		}
-		if (!v->submitted || run->accel_fd < 0)
+		if (!v->submitted || v->kvm || run->accel_fd < 0)
 			continue;
 		ret = ha_accel_wait(run->accel_fd, v->job.job_id, 0, 0, &st);
 		if (!ret || ret == -ETIME)
@@ -607,6 +764,9 @@ static struct json_object *vm_json(const struct ha_run *run, uint32_t i)
 	if (run->engine == HA_ENGINE_ACCEL)
 		json_object_object_add(o, "fabric_vm", json_object_new_int64(v->fabric_vm));
 	json_object_object_add(o, "instances", json_object_new_int64(vm->instances));
+	if (run->engine == HA_ENGINE_ACCEL)
+		json_object_object_add(o, "backend", json_object_new_string(
+			vm->backend == GEN_BACKEND_KVM ? "kvm" : "lavm"));
 	json_object_object_add(o, "generator", json_object_new_string(gen_generator_name(v->gen.generator)));
 	json_object_object_add(o, "from_cache", json_object_new_boolean(v->gen.from_cache));
 	json_object_object_add(o, "rounds", json_object_new_int64(v->gen.rounds));

@@ -50,10 +50,13 @@ struct ha_vm_run {
 	int error;			/* the job's error (-ETIMEDOUT, -ECANCELED, ...) */
 	uint32_t epochs, halted, faulted, active;
 	uint64_t engine_ns;
+	struct ha_kvm_run *kvm;		/* spec backend "kvm": its monitor, while it runs */
 	struct lavm_vm *states;		/* final states (instances) */
 	float *shared;			/* final shared memory (nshared) */
 	uint32_t nshared;
 };
+
+struct ha_kvm_run;
 
 /* struct ha_run - one spec on its way to results. */
 struct ha_run {

@@ -277,6 +277,48 @@ TEST_F(daemon, known_results)
 	json_object_put(r);
 }
 
+/*
+ * One fabric, two backends: the same formula on the accel device and in a
+ * KVM guest over its fabric VM's memory; both give the values computed
+ * here.  $HA_SKIP_KVM (the debug kernel's run, where nested SVM hangs
+ * intermittently: Documentation/testing.rst) skips it.
+ */
+TEST_F(daemon, kvm_and_lavm_backends_agree)
+{
+	const float x = 1.5f, c = 0.25f;
+	struct json_object *r, *a, *k;
+
+	if (getenv("HA_SKIP_KVM"))
+		SKIP(return, "KVM guests are not run on this kernel (HA_SKIP_KVM)");
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	r = request(self->dir,
+		"{\"fabric\": \"mixed\", \"vms\": ["
+		"{\"name\": \"onaccel\", \"params\": [\"x\", \"c\"], \"outputs\": [\"y\"],"
+		" \"instances\": 6, \"inputs\": [1.5, 0.25], \"formula\": \"y = x * id * id + c\"},"
+		"{\"name\": \"onkvm\", \"backend\": \"kvm\", \"params\": [\"x\", \"c\"],"
+		" \"outputs\": [\"y\"], \"instances\": 6, \"inputs\": [1.5, 0.25],"
+		" \"formula\": \"y = x * id * id + c\"}],"
+		" \"edges\": [{\"from\": \"onaccel\", \"to\": \"onkvm\", \"rights\": [\"send\"]}]}");
+	ASSERT_NE(NULL, r);
+	ASSERT_STREQ("true", jstr(r, "ok")) TH_LOG("%s", json_object_to_json_string(r));
+	a = vm_of(r, "onaccel");
+	k = vm_of(r, "onkvm");
+	EXPECT_STREQ("lavm", jstr(a, "backend"));
+	EXPECT_STREQ("kvm", jstr(k, "backend"));
+	EXPECT_STREQ("halted", jstr(k, "status")) TH_LOG("%s", json_object_to_json_string(k));
+	for (int i = 0; i < 6; i++) {
+		float want = x * (float)i * (float)i + c;
+
+		EXPECT_TRUE(same_bits(want, output(a, "y", (size_t)i)))
+			TH_LOG("accel[%d]: %g, want %g", i, output(a, "y", (size_t)i), want);
+		EXPECT_TRUE(same_bits(want, output(k, "y", (size_t)i)))
+			TH_LOG("kvm[%d]: %g, want %g", i, output(k, "y", (size_t)i), want);
+	}
+	EXPECT_STREQ(jstr(a, "epochs"), jstr(k, "epochs"));
+	json_object_put(r);
+}
+
 /* A multi-VM fabric: its edges are in the kernel while it runs, and gone after. */
 TEST_F(daemon, multi_vm_fabric_edges)
 {
