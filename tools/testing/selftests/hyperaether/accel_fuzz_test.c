@@ -199,7 +199,7 @@ TEST(accel_uapi_fuzz)
 	struct accel_prog p;
 	struct accel_rng g;
 	const char *env = getenv("HA_FUZZ_SEED");
-	unsigned long iters = 4000;
+	unsigned long iters = 2500;
 
 	g.s = env ? strtoull(env, NULL, 0) : 0x5eed;
 	ASSERT_EQ(0, accel_prog_asm(&p, "fz", fz_src));
