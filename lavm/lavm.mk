@@ -115,7 +115,7 @@ LAVM_FUZZ_SECONDS ?= 600
 # The short run in lavm-check: fixed seed, a fresh corpus from the committed
 # seeds each time, and a fixed time budget per target (the run counts are
 # only a cap), so that a slow or busy machine does not stretch the check.
-LAVM_CHECK_FUZZ_SECONDS ?= 10
+LAVM_CHECK_FUZZ_SECONDS ?= 6
 LAVM_CHECK_RUNS_fuzz_asm ?= 100000
 LAVM_CHECK_RUNS_fuzz_bundle ?= 300000
 LAVM_CHECK_RUNS_fuzz_verify ?= 300000
