@@ -219,7 +219,7 @@ vm-vulkan: kselftests $(STOCK_VMLINUX) $(BUILD)/bin/hyperaether-executor
 		--modroot / --kver $(STOCK_KVER) --ko "$(call VM_KO,stock)" \
 		--tests $(BUILD)/vm-vulkan-tests --mem 4096 --timeout 900 \
 		--dyn "$(abspath $(BUILD)/bin/hyperaether-executor):/usr/bin/hyperaether-executor $(LVP_ICD) $(LVP_LIB)" \
-		--env "HA_EXECUTOR=/usr/bin/hyperaether-executor HA_EXECUTOR_ENGINE=vulkan HA_EXEC_TIMEOUT_MS=300000 VK_DRIVER_FILES=$(LVP_ICD) VK_ICD_FILENAMES=$(LVP_ICD)"; \
+		--env "HA_EXECUTOR=/usr/bin/hyperaether-executor HA_EXECUTOR_ENGINE=vulkan HA_EXEC_TIMEOUT_MS=300000 HA_JOB_TIMEOUT_MS=600000 VK_DRIVER_FILES=$(LVP_ICD) VK_ICD_FILENAMES=$(LVP_ICD)"; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-vulkan/results.tap $(RESULTS)/vm-vulkan.tap 2>/dev/null; exit $$rc
 
 check:
