@@ -92,7 +92,7 @@ extern const struct ha_accel_engine_ops ha_accel_exec_engine;
 
 /**
  * struct ha_accel_engine - shares execution time between contexts
- * @lock: protects @runnable and the contexts' @link/@credit
+ * @lock: protects @runnable and the contexts' @link/@credit/@cur/@active
  * @runnable: contexts whose current job waits for slices, in round-robin
  *            order
  * @work: the worker running slices (unless @manual)
@@ -141,6 +141,9 @@ void ha_accel_engine_requeue(struct ha_accel_job *job);
  * @cur: the job the engine runs for this context, or NULL
  * @detached: @cur's slice is away (HA_SLICE_DETACHED), @link is empty
  * @early: @cur was requeued before the engine had detached it
+ * @active: jobs run_job() gave the engine whose done fence has not been
+ *	signalled yet (two for a moment: the next job may start as soon as
+ *	the previous one signals)
  * @cancelled: the context is going away: jobs stop at the next boundary
  * @name: scheduler name
  */
@@ -160,6 +163,7 @@ struct ha_accel_ctx {
 	struct ha_accel_job *cur;
 	bool detached;
 	bool early;
+	u32 active;
 	atomic_t cancelled;
 	char name[24];
 };

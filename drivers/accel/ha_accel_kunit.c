@@ -11,6 +11,7 @@
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <drm/hyperaether_accel.h>
 
 #include "ha_accel.h"
@@ -22,6 +23,9 @@ struct mock_env {
 	struct device *dev;
 	int n;
 	u32 log[LOG_MAX];	/* ctx id << 16 | job id */
+	/* mock_end() blocks until @end_go while @block_end is set. */
+	bool block_end;
+	struct completion in_end, end_go;
 };
 
 static struct mock_env *mock_current;
@@ -35,9 +39,19 @@ static int mock_slice(struct ha_accel_job *job)
 	return --job->mock_slices ? 1 : 0;
 }
 
+/* The engine's bookkeeping after the last slice, before the fence. */
+static void mock_end(struct ha_accel_job *job)
+{
+	if (!mock_current->block_end)
+		return;
+	complete(&mock_current->in_end);
+	wait_for_completion(&mock_current->end_go);
+}
+
 static const struct ha_accel_engine_ops mock_ops = {
 	.name = "mock",
 	.slice = mock_slice,
+	.end = mock_end,
 };
 
 static int mock_init(struct kunit *test)
@@ -49,6 +63,8 @@ static int mock_init(struct kunit *test)
 	env->dev = kunit_device_register(test, "ha-accel-kunit");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(env->dev));
 	KUNIT_ASSERT_EQ(test, ha_accel_engine_init(&env->eng, true), 0);
+	init_completion(&env->in_end);
+	init_completion(&env->end_go);
 	mock_current = env;
 	test->priv = env;
 	return 0;
@@ -288,12 +304,75 @@ static void ha_accel_fairness(struct kunit *test)
 	ha_accel_ctx_destroy(b);
 }
 
+struct destroy_thread {
+	struct ha_accel_ctx *ctx;
+	struct mock_env *env;
+	struct completion done;
+};
+
+static int step_fn(void *data)
+{
+	struct destroy_thread *t = data;
+
+	ha_accel_engine_step(&t->env->eng);
+	complete(&t->done);
+	return 0;
+}
+
+static int destroy_fn(void *data)
+{
+	struct destroy_thread *t = data;
+
+	ha_accel_ctx_destroy(t->ctx);
+	complete(&t->done);
+	return 0;
+}
+
+/*
+ * Destroying a context while the engine is finishing its last job (the
+ * slice is done, the fence not yet signalled) waits for the fence: the
+ * job finishes and is freed.  Stopping the scheduler any earlier unhooks
+ * the job from its fence, and the job, its context and its buffers leak
+ * (seen as a kmemleak report after a process was killed mid-job).
+ */
+static void ha_accel_destroy_while_completing(struct kunit *test)
+{
+	struct mock_env *env = test->priv;
+	struct ha_accel_ctx *ctx = mk_ctx(test, 1, DRM_HYPERAETHER_PRIORITY_NORMAL);
+	struct destroy_thread step = { .ctx = ctx, .env = env };
+	struct destroy_thread destroy = { .ctx = ctx, .env = env };
+	struct ha_accel_job *job;
+
+	init_completion(&step.done);
+	init_completion(&destroy.done);
+	job = mk_job(test, ctx, 1, 1, NULL);
+	KUNIT_ASSERT_TRUE(test, wait_runnable(env, 1));
+	env->block_end = true;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(step_fn, &step, "ha-kunit-step")));
+	wait_for_completion(&env->in_end);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(destroy_fn, &destroy, "ha-kunit-destroy")));
+	msleep(200);
+	KUNIT_EXPECT_FALSE(test, completion_done(&destroy.done));
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(job->finished));
+
+	complete(&env->end_go);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&step.done, 10 * HZ), 0);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&destroy.done, 10 * HZ), 0);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(job->finished));
+	KUNIT_EXPECT_EQ(test, job->finished->error, 0);
+	/* drm_sched let go of the job: the test's is the last reference. */
+	KUNIT_EXPECT_EQ(test, kref_read(&job->kref), 1);
+	ha_accel_job_put(job);
+}
+
 static struct kunit_case ha_accel_sched_cases[] = {
 	KUNIT_CASE(ha_accel_order),
 	KUNIT_CASE(ha_accel_dependency),
 	KUNIT_CASE(ha_accel_cancel),
 	KUNIT_CASE(ha_accel_timeout),
 	KUNIT_CASE(ha_accel_fairness),
+	KUNIT_CASE(ha_accel_destroy_while_completing),
 	{}
 };
 

@@ -12,6 +12,7 @@
  * number of busy contexts times their weights times one slice.
  */
 #include <linux/ktime.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <drm/hyperaether_accel.h>
@@ -44,13 +45,19 @@ static const char *ha_fence_timeline_name(struct dma_fence *f)
 	return container_of(f, struct ha_accel_job, done)->ctx->name;
 }
 
-/* The job's memory goes with the last reference to its done fence. */
+/*
+ * The job's memory goes with the last reference to its done fence, which
+ * may outlive every file of the device: drm_sched's finished fence holds
+ * it, and a sync_file can hold that.  The context reference dropped last
+ * may be the module's last (see ha_accel_ctx_create()).
+ */
 static void ha_fence_release(struct dma_fence *f)
 {
 	struct ha_accel_job *job = container_of(f, struct ha_accel_job, done);
+	struct ha_accel_ctx *ctx = job->ctx;
 
-	ha_accel_ctx_put(job->ctx);
 	kfree_rcu(job, done.rcu);
+	ha_accel_ctx_put(ctx);
 }
 
 static const struct dma_fence_ops ha_fence_ops = {
@@ -225,6 +232,10 @@ bool ha_accel_engine_step(struct ha_accel_engine *eng)
 	spin_unlock(&eng->lock);
 	if (ret <= 0) {
 		ha_job_complete(eng, job, ret);
+		/* Only now may ha_accel_ctx_destroy() stop the scheduler. */
+		spin_lock(&eng->lock);
+		ctx->active--;
+		spin_unlock(&eng->lock);
 		wake_up_all(&eng->idle);
 	}
 	return true;
@@ -325,6 +336,7 @@ static struct dma_fence *ha_run_job(struct drm_sched_job *sched_job)
 	spin_lock(&eng->lock);
 	WARN_ON(ctx->cur);
 	ctx->cur = job;
+	ctx->active++;
 	ctx->credit = ctx->weight;
 	list_add_tail(&ctx->link, &eng->runnable);
 	spin_unlock(&eng->lock);
@@ -424,6 +436,12 @@ struct ha_accel_ctx *ha_accel_ctx_create(struct ha_accel_engine *eng,
 				    sched_list, 1, NULL);
 	if (ret)
 		goto err_sched;
+	/*
+	 * A context lives as long as any fence of its jobs, and those call
+	 * into this module when they are released: the module stays until
+	 * the last one is gone (rmmod is refused meanwhile).
+	 */
+	__module_get(THIS_MODULE);
 	return ctx;
 
 err_sched:
@@ -437,6 +455,7 @@ EXPORT_SYMBOL_IF_KUNIT(ha_accel_ctx_create);
 static void ha_ctx_release(struct kref *kref)
 {
 	kfree(container_of(kref, struct ha_accel_ctx, kref));
+	module_put(THIS_MODULE);
 }
 
 void ha_accel_ctx_put(struct ha_accel_ctx *ctx)
@@ -466,9 +485,15 @@ void ha_accel_ctx_destroy(struct ha_accel_ctx *ctx)
 	struct ha_accel_engine *eng = ctx->engine;
 
 	ha_accel_ctx_cancel(ctx);
+	/* From here on drm_sched gives the engine no more jobs of @ctx. */
 	drm_sched_entity_destroy(&ctx->entity);
-	/* The job the engine holds, if any, ends at its next slice. */
-	wait_event(eng->idle, list_empty_careful(&ctx->link) && !READ_ONCE(ctx->cur));
+	/*
+	 * The job the engine holds, if any, ends at its next slice.  Wait for
+	 * its done fence to have signalled, not merely for the engine to have
+	 * let go of it: drm_sched_stop() unhooks an unsignalled hardware
+	 * fence from its job, which then never finishes and is never freed.
+	 */
+	wait_event(eng->idle, !READ_ONCE(ctx->active));
 	/* Every done fence has signalled: drm_sched_stop() frees the jobs. */
 	drm_sched_stop(&ctx->sched, NULL);
 	drm_sched_fini(&ctx->sched);

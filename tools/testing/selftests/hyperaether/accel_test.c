@@ -973,6 +973,25 @@ TEST_F_TIMEOUT(accel, ctx_destroy_cancels_queued_and_running_jobs, 120)
 
 /* ------------------------------------------------------------- syncobjs */
 
+/* Submits @n instances of HALT with an out-syncobj (@so) and waits for it. */
+static void halt_with_out_syncobj(struct __test_metadata *_metadata, int fd, int n,
+				  struct accel_bufs *b, struct accel_prog *p,
+				  struct accel_run *r, struct drm_hyperaether_submit *s,
+				  uint32_t *so)
+{
+	ASSERT_EQ(0, accel_run_alloc(r, n, 0, 0));
+	r->max_epochs = 10;
+	r->init = 1;
+	ASSERT_EQ(0, accel_prog_asm(p, "halt", "HALT\n"));
+	ASSERT_EQ(0, accel_bufs_new(fd, b, 4096, n, 0, 0));
+	ASSERT_EQ(0, ha_accel_syncobj_create(fd, 0, so));
+	accel_bufs_load(b, p, r);
+	accel_submit_fill(s, b, p, r);
+	s->out_syncobj = *so;
+	ASSERT_EQ(0, ha_accel_submit(fd, s));
+	EXPECT_EQ(0, ha_accel_syncobj_wait(fd, so, 1, ha_accel_deadline_ms(20000)));
+}
+
 TEST_F(accel, out_syncobj_signals_and_exports_a_sync_file)
 {
 	struct drm_hyperaether_submit s;
@@ -984,17 +1003,7 @@ TEST_F(accel, out_syncobj_signals_and_exports_a_sync_file)
 	uint32_t so;
 	int sf;
 
-	ASSERT_EQ(0, accel_run_alloc(&r, 3, 0, 0));
-	r.max_epochs = 10;
-	r.init = 1;
-	ASSERT_EQ(0, accel_prog_asm(&p, "halt", "HALT\n"));
-	ASSERT_EQ(0, accel_bufs_new(self->fd, &b, 4096, 3, 0, 0));
-	ASSERT_EQ(0, ha_accel_syncobj_create(self->fd, 0, &so));
-	accel_bufs_load(&b, &p, &r);
-	accel_submit_fill(&s, &b, &p, &r);
-	s.out_syncobj = so;
-	ASSERT_EQ(0, ha_accel_submit(self->fd, &s));
-	EXPECT_EQ(0, ha_accel_syncobj_wait(self->fd, &so, 1, ha_accel_deadline_ms(20000)));
+	halt_with_out_syncobj(_metadata, self->fd, 3, &b, &p, &r, &s, &so);
 	sf = ha_accel_syncobj_export_sync_file(self->fd, so);
 	ASSERT_GE(sf, 0);
 	pfd.fd = sf;
@@ -1004,6 +1013,51 @@ TEST_F(accel, out_syncobj_signals_and_exports_a_sync_file)
 	EXPECT_EQ(3, st.halted);
 	ha_accel_syncobj_destroy(self->fd, so);
 	accel_bufs_free(&b);
+	accel_prog_free(&p);
+	accel_run_free(&r);
+}
+
+static long module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/hyperaether_accel/refcnt", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * A sync_file of a job's fence outlives the device file, and releasing it
+ * calls into the driver (the fence's context goes with it): the module
+ * must stay loaded, so rmmod is refused, until the last one is closed.
+ */
+TEST_F(accel, a_sync_file_holds_the_module_until_it_is_closed)
+{
+	struct drm_hyperaether_submit s;
+	struct accel_bufs b;
+	struct accel_prog p;
+	struct accel_run r;
+	long held, n;
+	uint32_t so;
+	int sf, i;
+
+	halt_with_out_syncobj(_metadata, self->fd, 1, &b, &p, &r, &s, &so);
+	sf = ha_accel_syncobj_export_sync_file(self->fd, so);
+	ASSERT_GE(sf, 0);
+	accel_bufs_free(&b);
+	close(self->fd);
+	self->fd = -1;
+
+	held = module_refcnt();
+	ASSERT_GE(held, 1);
+	close(sf);
+	for (i = 0; i < 200 && (n = module_refcnt()) != held - 1; i++)
+		usleep(10000);
+	EXPECT_EQ(held - 1, n);
 	accel_prog_free(&p);
 	accel_run_free(&r);
 }
