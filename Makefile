@@ -38,7 +38,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(TOP)/uapi
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all modules modules_install clean user user-check lint check demo \
-	deps kernel vm-debug vm-stock vm-vulkan print-env bench help
+	deps kernel vm-prep vm-debug vm-stock vm-vulkan print-env bench help
 
 all: modules user
 
@@ -221,6 +221,10 @@ vm-vulkan: kselftests $(STOCK_VMLINUX) $(BUILD)/bin/hyperaether-executor
 		--dyn "$(abspath $(BUILD)/bin/hyperaether-executor):/usr/bin/hyperaether-executor $(LVP_ICD) $(LVP_LIB)" \
 		--env "HA_EXECUTOR=/usr/bin/hyperaether-executor HA_EXECUTOR_ENGINE=vulkan HA_EXEC_TIMEOUT_MS=300000 HA_JOB_TIMEOUT_MS=600000 VK_DRIVER_FILES=$(LVP_ICD) VK_ICD_FILENAMES=$(LVP_ICD)"; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-vulkan/results.tap $(RESULTS)/vm-vulkan.tap 2>/dev/null; exit $$rc
+
+# What the test VMs share, built once before `make check` boots them side
+# by side (each vm-* target builds its own modules in its own directory).
+vm-prep: kselftests $(VM_BINS) $(STOCK_VMLINUX) $(if $(LVP_ICD),$(BUILD)/bin/hyperaether-executor)
 
 check:
 	tools/testing/check.sh

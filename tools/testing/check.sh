@@ -9,9 +9,11 @@
 #   user        userspace tests, natively, under ASan/UBSan
 #   lint        module build with W=1 C=1 (sparse) and checkpatch --strict
 #   kernel      build or reuse the cached debug kernel
+#   vm-prep     what the test VMs share: kselftests, executors, stock vmlinux
 #   vm-debug    debug kernel: modules + KUnit + kselftests, sanitizers on
 #   vm-stock    Debian's stock kernel: modules + kselftests
 #   vm-vulkan   stock kernel + the Vulkan executor on lavapipe (executor kselftest)
+#               (vm-debug runs beside vm-stock, then vm-vulkan)
 #
 # HA_STAGES="user lint" runs a subset.
 set -uo pipefail
@@ -78,21 +80,37 @@ if want kernel || want vm-debug; then
 	fi
 fi
 
-if want vm-debug; then
+# QEMU runs each guest on one host thread (tcg,thread=single, see
+# Documentation/testing.rst), so the debug kernel boots beside the stock
+# one: the two VM lanes take about as long as the longer, not the sum.
+# What they share (kselftests, executors, the stock vmlinux) is built
+# first; each lane builds its own modules in its own directory.
+if want vm-debug || want vm-stock || want vm-vulkan; then
+	run_stage vm-prep $make_q vm-prep
+fi
+
+debug_lane() {
 	if [ -n "$kbuild" ]; then
 		run_stage vm-debug $make_q vm-debug HA_KBUILD="$kbuild"
 	else
 		stage_result vm-debug 1 "$build/kernel.log"
 	fi
+}
+stock_lane() {
+	if want vm-stock; then
+		run_stage vm-stock $make_q vm-stock
+	fi
+	# The executor with the Vulkan engine (lavapipe) in the stock kernel.
+	if want vm-vulkan; then
+		run_stage vm-vulkan $make_q vm-vulkan
+	fi
+}
+debug_pid=
+if want vm-debug; then
+	debug_lane &
+	debug_pid=$!
 fi
-
-if want vm-stock; then
-	run_stage vm-stock $make_q vm-stock
-fi
-
-# The executor with the Vulkan engine (lavapipe) in the stock kernel.
-if want vm-vulkan; then
-	run_stage vm-vulkan $make_q vm-vulkan
-fi
+stock_lane
+[ -z "$debug_pid" ] || wait "$debug_pid"
 
 python3 tools/testing/summary.py "$results" "$(( $(date +%s) - t0 ))"
