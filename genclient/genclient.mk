@@ -45,7 +45,7 @@ $(GEN_OUT)/san/hyperaether-gen: $(GEN_OUT)/san/gen_cli.o $(GEN_OUT)/san/libgencl
 GEN_TESTS := gen_suite_test gen_synth_test gen_bad_test gen_ai_test
 GEN_TEST_BINS := $(addprefix $(GEN_OUT)/san/tests/,$(GEN_TESTS))
 
-$(GEN_OUT)/san/tests/%: $(GEN_DIR)/tests/%.c $(wildcard $(GEN_DIR)/tests/*.h) \
+$(GEN_OUT)/san/tests/%: $(GEN_DIR)/tests/%.c $(wildcard $(GEN_DIR)/tests/*.h) $(TOP)/lavm/tests/tap.h \
 		$(GEN_OUT)/san/libgenclient.a $(LAVM_OUT)/san/liblavm.a
 	@mkdir -p $(@D)
 	$(CC) $(GEN_CFLAGS) -O1 $(GEN_SAN) -I$(GEN_DIR)/tests -o $@ $< \

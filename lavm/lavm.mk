@@ -92,7 +92,7 @@ LAVM_TESTS := lavm_unit_test lavm_asm_test lavm_verify_test lavm_math_test \
 	lavm_example_test lavm_diff_test
 LAVM_TEST_BINS := $(addprefix $(LAVM_OUT)/san/tests/,$(LAVM_TESTS))
 
-$(LAVM_OUT)/san/tests/%: $(LAVM_DIR)/tests/%.c $(LAVM_DIR)/tests/lavm_tap.h $(LAVM_OUT)/san/liblavm.a
+$(LAVM_OUT)/san/tests/%: $(LAVM_DIR)/tests/%.c $(LAVM_DIR)/tests/lavm_tap.h $(LAVM_DIR)/tests/tap.h $(LAVM_OUT)/san/liblavm.a
 	@mkdir -p $(@D)
 	$(LAVM_CC) $(LAVM_SAN_CFLAGS) -Wno-missing-field-initializers -o $@ $< $(LAVM_OUT)/san/liblavm.a $(LAVM_LIBS)
 

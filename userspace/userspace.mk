@@ -143,7 +143,7 @@ $(BUILD)/bin/hyperaether-executor-static: $(HA_EXEC_SRCS) $(HA_EXEC_HDRS) $(LIBH
 # lavapipe; SKIP with the reason without a device).  UBSan only, as
 # lavm-vk-check: ASan would intercept the Vulkan driver's allocations too.
 $(BUILD)/san/executor_test: userspace/executor/executor_test.c userspace/executor/executor_batch.c \
-		$(HA_EXEC_HDRS) lavm/tests/lavm_tap.h $(BUILD)/lib/liblavm.a $(HA_EXEC_VK_SAN_OBJ)
+		$(HA_EXEC_HDRS) lavm/tests/lavm_tap.h lavm/tests/tap.h $(BUILD)/lib/liblavm.a $(HA_EXEC_VK_SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(HA_EXEC_CFLAGS) $(HA_EXEC_VK_CFLAGS) -fsanitize=undefined -fno-sanitize-recover=all \
 		-Wno-missing-field-initializers -o $@ $(filter %.c,$^) $(HA_EXEC_VK_SAN_OBJ) $(BUILD)/lib/liblavm.a \

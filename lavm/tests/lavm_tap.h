@@ -9,30 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lavm_host.h"
-
-static int tap_count, tap_failed;
-
-static __attribute__((format(printf, 2, 3), unused)) int tap_ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!cond)
-		tap_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	return cond;
-}
-
-static __attribute__((unused)) int tap_done(void)
-{
-	printf("1..%d\n", tap_count);
-	return tap_failed ? 1 : 0;
-}
+#include "tap.h"
 
 static __attribute__((unused)) uint32_t fbits(float f)
 {
