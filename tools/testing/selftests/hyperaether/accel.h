@@ -10,6 +10,7 @@
 #define HA_ACCEL_SELFTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,45 @@ static inline int accel_module_loaded(void)
 	ASSERT_GE((fd), 0) TH_LOG("ha_accel_open: %s (module loaded, no usable /dev/accel node)", \
 				   strerror(-(fd)));			\
 } while (0)
+
+#define ACCEL_PARAM_DIR "/sys/module/hyperaether_accel/parameters/"
+
+static inline int accel_param_open(const char *name, int flags)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), ACCEL_PARAM_DIR "%s", name);
+	return open(path, flags);
+}
+
+/* Reads the module parameter @name into @buf (NUL-terminated). */
+static inline int accel_param_read(const char *name, char *buf, size_t len)
+{
+	int fd = accel_param_open(name, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Sets the module parameter @name to @val. */
+static inline int accel_param_write(const char *name, const char *val)
+{
+	int fd = accel_param_open(name, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
 
 static inline uint32_t f2u(float f)
 {

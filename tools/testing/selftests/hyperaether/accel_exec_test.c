@@ -22,36 +22,8 @@
 #include "hyperaether_accel.h"
 #include "accel.h"
 
-#define PARAM_DIR "/sys/module/hyperaether_accel/parameters/"
-#define EXEC_TIMEOUT_PARAM PARAM_DIR "exec_timeout_ms"
-#define SLICE_PARAM PARAM_DIR "slice_insns"
-
-static int param_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int param_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
+#define EXEC_TIMEOUT_PARAM "exec_timeout_ms"
+#define SLICE_PARAM "slice_insns"
 
 /* What the executor does with the batches it fetches. */
 enum exec_mode {
@@ -236,11 +208,11 @@ FIXTURE_SETUP(exec)
 	for (int k = 0; k < 8; k++)
 		self->dev.shared[k] = self->ref.shared[k] = 0.5f * k;
 	accel_run_ref(&self->p, &self->ref);
-	ASSERT_EQ(0, param_read(EXEC_TIMEOUT_PARAM, self->saved_timeout,
+	ASSERT_EQ(0, accel_param_read(EXEC_TIMEOUT_PARAM, self->saved_timeout,
 				sizeof(self->saved_timeout)));
-	ASSERT_EQ(0, param_read(SLICE_PARAM, self->saved_slice, sizeof(self->saved_slice)));
+	ASSERT_EQ(0, accel_param_read(SLICE_PARAM, self->saved_slice, sizeof(self->saved_slice)));
 	/* 3000 instance-epochs a slice: 10 epochs of 300 instances a batch. */
-	ASSERT_EQ(0, param_write(SLICE_PARAM, "3000"));
+	ASSERT_EQ(0, accel_param_write(SLICE_PARAM, "3000"));
 }
 
 FIXTURE_TEARDOWN(exec)
@@ -249,9 +221,9 @@ FIXTURE_TEARDOWN(exec)
 		kill(self->pid, SIGKILL);
 		waitpid(self->pid, NULL, 0);
 	}
-	if (self->saved_timeout[0] && param_write(EXEC_TIMEOUT_PARAM, self->saved_timeout))
+	if (self->saved_timeout[0] && accel_param_write(EXEC_TIMEOUT_PARAM, self->saved_timeout))
 		perror("restore exec_timeout_ms");
-	if (self->saved_slice[0] && param_write(SLICE_PARAM, self->saved_slice))
+	if (self->saved_slice[0] && accel_param_write(SLICE_PARAM, self->saved_slice))
 		perror("restore slice_insns");
 	accel_bufs_free(&self->b);
 	accel_run_free(&self->dev);
@@ -326,7 +298,7 @@ TEST_F(exec, executor_dying_with_a_batch_loses_nothing)
 
 TEST_F(exec, batch_past_the_timeout_runs_on_the_cpu)
 {
-	ASSERT_EQ(0, param_write(EXEC_TIMEOUT_PARAM, "300"));
+	ASSERT_EQ(0, accel_param_write(EXEC_TIMEOUT_PARAM, "300"));
 	start_executor(_metadata, self, EXEC_SIT_FIRST);
 	run_and_compare(_metadata, self);
 }

@@ -30,7 +30,6 @@
 #include "hyperaether_accel.h"
 #include "accel.h"
 
-#define SLICE_PARAM "/sys/module/hyperaether_accel/parameters/slice_insns"
 #define QUEUE 2
 
 /*
@@ -124,9 +123,6 @@ FIXTURE(executor) {
 
 FIXTURE_SETUP(executor)
 {
-	int sfd;
-	ssize_t n;
-
 	self->pid = -1;
 	self->log_fd = -1;
 	ACCEL_OPEN(self->fd);
@@ -139,14 +135,8 @@ FIXTURE_SETUP(executor)
 	 * which can take longer than the default job timeout (30 s); the
 	 * context created below takes the longer one it passes.
 	 */
-	if (getenv("HA_JOB_TIMEOUT_MS")) {
-		const char *ms = getenv("HA_JOB_TIMEOUT_MS");
-
-		sfd = open("/sys/module/hyperaether_accel/parameters/job_timeout_ms", O_WRONLY);
-		ASSERT_GE(sfd, 0);
-		ASSERT_EQ((ssize_t)strlen(ms), write(sfd, ms, strlen(ms)));
-		close(sfd);
-	}
+	if (getenv("HA_JOB_TIMEOUT_MS"))
+		ASSERT_EQ(0, accel_param_write("job_timeout_ms", getenv("HA_JOB_TIMEOUT_MS")));
 	ASSERT_EQ(0, accel_prog_asm(&self->p, "served", served_src));
 	ASSERT_EQ(0, accel_bufs_new(self->fd, &self->b, self->p.size, 400, 5, 1));
 	ASSERT_EQ(0, accel_run_alloc(&self->dev, 400, 5, 1));
@@ -157,45 +147,27 @@ FIXTURE_SETUP(executor)
 		self->dev.shared[k] = self->ref.shared[k] = 0.25f * k;
 	accel_run_ref(&self->p, &self->ref);
 	/* 4000 instance-epochs a slice: 10 epochs of 400 instances a batch. */
-	sfd = open(SLICE_PARAM, O_RDWR);
-	ASSERT_GE(sfd, 0);
-	n = read(sfd, self->slice, sizeof(self->slice) - 1);
-	ASSERT_GT(n, 0);
-	self->slice[n] = '\0';
-	ASSERT_EQ(4, pwrite(sfd, "4000", 4, 0));
-	close(sfd);
+	ASSERT_EQ(0, accel_param_read("slice_insns", self->slice, sizeof(self->slice)));
+	ASSERT_EQ(0, accel_param_write("slice_insns", "4000"));
 	/*
 	 * make vm-vulkan: lavapipe compiles its shaders with LLVM under TCG,
 	 * which takes longer than the default batch timeout; it passes a
 	 * longer one here (the whole VM run is dedicated to this test).
 	 */
-	if (getenv("HA_EXEC_TIMEOUT_MS")) {
-		const char *ms = getenv("HA_EXEC_TIMEOUT_MS");
-
-		sfd = open("/sys/module/hyperaether_accel/parameters/exec_timeout_ms", O_WRONLY);
-		ASSERT_GE(sfd, 0);
-		ASSERT_EQ((ssize_t)strlen(ms), write(sfd, ms, strlen(ms)));
-		close(sfd);
-	}
+	if (getenv("HA_EXEC_TIMEOUT_MS"))
+		ASSERT_EQ(0, accel_param_write("exec_timeout_ms", getenv("HA_EXEC_TIMEOUT_MS")));
 }
 
 FIXTURE_TEARDOWN(executor)
 {
-	int sfd;
-
 	if (self->pid > 0) {
 		kill(self->pid, SIGKILL);
 		waitpid(self->pid, NULL, 0);
 	}
 	if (self->log_fd >= 0)
 		close(self->log_fd);
-	if (self->slice[0]) {
-		sfd = open(SLICE_PARAM, O_WRONLY);
-		if (sfd < 0 || write(sfd, self->slice, strlen(self->slice)) < 0)
-			perror("restore slice_insns");
-		if (sfd >= 0)
-			close(sfd);
-	}
+	if (self->slice[0] && accel_param_write("slice_insns", self->slice))
+		fprintf(stderr, "cannot restore slice_insns\n");
 	accel_bufs_free(&self->b);
 	accel_run_free(&self->dev);
 	accel_run_free(&self->ref);

@@ -764,15 +764,9 @@ static uint32_t wait_running(int fd, uint64_t job, int ms)
 static int job_timeout_set(uint64_t ms)
 {
 	char buf[32];
-	int fd = open("/sys/module/hyperaether_accel/parameters/job_timeout_ms", O_WRONLY);
-	int n, ok;
 
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ms);
-	ok = write(fd, buf, n) == n;
-	close(fd);
-	return ok ? 0 : -EIO;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ms);
+	return accel_param_write("job_timeout_ms", buf);
 }
 
 /* A fresh file runs a small job to the end: the device is still usable. */
