@@ -20,29 +20,7 @@
 
 #include "hyperaether.h"
 #include "accel.h"
-
-/*
- * The seed examples, built in (the test initramfs has no repository):
- * ACCEL_EXAMPLES is X(name) for every lavm/examples/NAME.lasm, from the
- * Makefile, and ACCEL_EXAMPLES_DIR where they are.
- */
-#define ACCEL_INCBIN(sym, file)						\
-	__asm__(".section .rodata\n.global " #sym "\n" #sym ":\n"	\
-		".incbin \"" file "\"\n.byte 0\n.previous\n");		\
-	extern const char sym[];
-#define X(name)								\
-	ACCEL_INCBIN(ex_lasm_##name, ACCEL_EXAMPLES_DIR "/" #name ".lasm")	\
-	ACCEL_INCBIN(ex_json_##name, ACCEL_EXAMPLES_DIR "/" #name ".expect.json")
-ACCEL_EXAMPLES
-#undef X
-
-static const struct accel_example {
-	const char *name, *lasm, *json;
-} examples[] = {
-#define X(name) { #name, ex_lasm_##name, ex_json_##name },
-	ACCEL_EXAMPLES
-#undef X
-};
+#include "accel_examples.h"
 
 FIXTURE(accel) {
 	int fd;

@@ -21,25 +21,7 @@
 #include "accel.h"
 #include "kvm_abi.h"
 #include "kvm_monitor.h"
-
-/* The seed examples, built in as accel_test does (ACCEL_EXAMPLES from the Makefile). */
-#define KVM_INCBIN(sym, file)						\
-	__asm__(".section .rodata\n.global " #sym "\n" #sym ":\n"	\
-		".incbin \"" file "\"\n.byte 0\n.previous\n");		\
-	extern const char sym[];
-#define X(name)								\
-	KVM_INCBIN(kvm_lasm_##name, ACCEL_EXAMPLES_DIR "/" #name ".lasm")	\
-	KVM_INCBIN(kvm_json_##name, ACCEL_EXAMPLES_DIR "/" #name ".expect.json")
-ACCEL_EXAMPLES
-#undef X
-
-static const struct kvm_example {
-	const char *name, *lasm, *json;
-} examples[] = {
-#define X(name) { #name, kvm_lasm_##name, kvm_json_##name },
-	ACCEL_EXAMPLES
-#undef X
-};
+#include "accel_examples.h"
 
 #define KVM_FABRIC_MEM	(512u << 20)
 #define KVM_VM_MEM	(32u << 20)
@@ -134,7 +116,7 @@ TEST_F_TIMEOUT(kvm, examples_match_reference, 300)
 	char why[256];
 
 	for (size_t e = 0; e < sizeof(examples) / sizeof(examples[0]); e++) {
-		const struct kvm_example *ex = &examples[e];
+		const struct accel_example *ex = &examples[e];
 		json_object *expect = json_tokener_parse(ex->json), *v, *sh;
 		struct accel_prog p;
 		struct accel_run ref;
