@@ -14,6 +14,7 @@
 
 #include "hyperaether.h"
 #include "kselftest_harness.h"
+#include "fabric.h"
 
 #define SEND	HYPERAETHER_CAP_SEND
 #define RECV	HYPERAETHER_CAP_RECV
@@ -34,20 +35,7 @@ FIXTURE(fab) {
 
 FIXTURE_SETUP(fab)
 {
-	char name[8];
-
-	self->fd = ha_open();
-	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", HA_DEV_PATH, strerror(-self->fd));
-	ASSERT_EQ(0, ha_fabric_create(self->fd, NULL, NULL));
-	for (int i = 0; i < NVM; i++) {
-		__u32 id;
-
-		snprintf(name, sizeof(name), "vm%d", i);
-		ASSERT_EQ(0, ha_vm_add(self->fd, name, 0, NULL, 0, &id));
-		ASSERT_EQ(i, id);
-		self->vm[i] = ha_vm_export(self->fd, i, HYPERAETHER_VMFD_ALL, 0);
-		ASSERT_GE(self->vm[i], 0);
-	}
+	fabric_with_vms(_metadata, &self->fd, NULL, self->vm, NVM);
 }
 
 FIXTURE_TEARDOWN(fab)

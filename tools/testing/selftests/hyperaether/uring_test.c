@@ -16,6 +16,7 @@
 
 #include "hyperaether.h"
 #include "kselftest_harness.h"
+#include "fabric.h"
 
 #define HDR		sizeof(struct hyperaether_msg_hdr)
 #define SEND_RECV	(HYPERAETHER_CAP_SEND | HYPERAETHER_CAP_RECV)
@@ -32,17 +33,8 @@ FIXTURE(ring) {
 FIXTURE_SETUP(ring)
 {
 	struct hyperaether_quota q = { .queue_depth = DEPTH };
-	char name[8];
 
-	self->fd = ha_open();
-	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", HA_DEV_PATH, strerror(-self->fd));
-	ASSERT_EQ(0, ha_fabric_create(self->fd, &q, NULL));
-	for (int i = 0; i < NVM; i++) {
-		snprintf(name, sizeof(name), "vm%d", i);
-		ASSERT_EQ(0, ha_vm_add(self->fd, name, 0, NULL, 0, NULL));
-		self->vm[i] = ha_vm_export(self->fd, i, HYPERAETHER_VMFD_ALL, 0);
-		ASSERT_GE(self->vm[i], 0);
-	}
+	fabric_with_vms(_metadata, &self->fd, &q, self->vm, NVM);
 	/* 0 <-> 1 may talk; 2 is cut off */
 	ASSERT_EQ(0, ha_cap_set(self->fd, 0, 1, SEND_RECV));
 	ASSERT_EQ(0, ha_cap_set(self->fd, 1, 0, SEND_RECV));
