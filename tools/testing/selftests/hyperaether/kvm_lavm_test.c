@@ -89,6 +89,22 @@ static int kvm_cmp(const struct hakvm_result *res, const struct accel_run *x, ch
 	return accel_run_cmp(&d, x, why, wl);
 }
 
+/*
+ * Runs @cfg in a KVM guest (the result in @res, for the caller to inspect
+ * and free) and @p on the reference over @ref; fails the test unless the
+ * two agree.  @who names the guest in the message.
+ */
+static void guest_vs_ref(struct __test_metadata *_metadata, const struct hakvm_config *cfg,
+			 const struct accel_prog *p, struct accel_run *ref,
+			 struct hakvm_result *res, const char *who)
+{
+	char why[256];
+
+	ASSERT_EQ(0, hakvm_run(cfg, res));
+	accel_run_ref(p, ref);
+	EXPECT_EQ(0, kvm_cmp(res, ref, why, sizeof(why))) TH_LOG("%s%s", who, why);
+}
+
 /* Run @p on @r in a KVM guest and on the reference; 0 if they agree. */
 static int kvm_vs_ref(struct __test_metadata *_metadata, const struct accel_prog *p,
 		      struct accel_run *ref, int vmfd, char *why, size_t wl)
@@ -256,7 +272,6 @@ TEST_F_TIMEOUT(kvm, channel_between_guests, 120)
 	struct hakvm_config cfg;
 	struct accel_prog p;
 	struct accel_run ref;
-	char why[256];
 
 	ASSERT_EQ(0, ha_cap_set(self->owner, a, b, HYPERAETHER_CAP_SEND));
 	ASSERT_EQ(0, ha_cap_set(self->owner, b, a, HYPERAETHER_CAP_RECV));
@@ -266,19 +281,15 @@ TEST_F_TIMEOUT(kvm, channel_between_guests, 120)
 
 	cfg = kvm_config(&p, &ref, fa);
 	cfg.send_dst = b;
-	ASSERT_EQ(0, hakvm_run(&cfg, &ra));
-	accel_run_ref(&p, &ref);
-	EXPECT_EQ(0, kvm_cmp(&ra, &ref, why, sizeof(why))) TH_LOG("a: %s", why);
+	guest_vs_ref(_metadata, &cfg, &p, &ref, &ra, "a: ");
 	EXPECT_EQ(0, ra.send_ret) TH_LOG("a's send: %s", strerror(-ra.send_ret));
 	EXPECT_EQ(9.0f, ref.shared[3]);
 
 	cfg = kvm_config(&p, &ref, fb);
 	cfg.shared_in = NULL;		/* b gets its input only from the channel */
 	cfg.recv_shared = 1;
-	ASSERT_EQ(0, hakvm_run(&cfg, &rb));
-	accel_run_ref(&p, &ref);	/* ref.shared still holds a's output */
+	guest_vs_ref(_metadata, &cfg, &p, &ref, &rb, "b: ");	/* ref.shared still holds a's output */
 	EXPECT_EQ(16, rb.recv_ret);
-	EXPECT_EQ(0, kvm_cmp(&rb, &ref, why, sizeof(why))) TH_LOG("b: %s", why);
 	EXPECT_EQ(19.0f, rb.shared[3]);
 
 	hakvm_result_free(&ra);
@@ -305,7 +316,7 @@ TEST_F_TIMEOUT(kvm, guest_and_lavm_vm_exchange_messages, 120)
 	struct hakvm_config cfg;
 	struct accel_prog p;
 	struct accel_run ref;
-	char buf[sizeof(*hdr) + 64], why[256];
+	char buf[sizeof(*hdr) + 64];
 	uint32_t len = sizeof(buf);
 
 	ASSERT_EQ(0, ha_vm_add(self->owner, "lavm", HYPERAETHER_BACKEND_LAVM, &q, 0, &l));
@@ -322,9 +333,7 @@ TEST_F_TIMEOUT(kvm, guest_and_lavm_vm_exchange_messages, 120)
 	cfg.shared_in = NULL;
 	cfg.recv_shared = 1;
 	cfg.send_dst = l;
-	ASSERT_EQ(0, hakvm_run(&cfg, &res));
-	accel_run_ref(&p, &ref);
-	EXPECT_EQ(0, kvm_cmp(&res, &ref, why, sizeof(why))) TH_LOG("%s", why);
+	guest_vs_ref(_metadata, &cfg, &p, &ref, &res, "");
 	EXPECT_EQ(16, res.recv_ret);
 	EXPECT_EQ(0, res.send_ret);
 
@@ -356,16 +365,14 @@ TEST_F_TIMEOUT(kvm, send_without_cap_is_refused, 120)
 	struct hakvm_config cfg;
 	struct accel_prog p;
 	struct accel_run ref;
-	char buf[256], why[256];
+	char buf[256];
 	uint32_t len = sizeof(buf);
 
 	ASSERT_EQ(0, ha_cap_set(self->owner, c, a, HYPERAETHER_CAP_RECV));	/* c would accept */
 	twice_plus_one_job(_metadata, &p, &ref);
 	cfg = kvm_config(&p, &ref, fa);
 	cfg.send_dst = c;
-	ASSERT_EQ(0, hakvm_run(&cfg, &res));
-	accel_run_ref(&p, &ref);
-	EXPECT_EQ(0, kvm_cmp(&res, &ref, why, sizeof(why))) TH_LOG("%s", why);
+	guest_vs_ref(_metadata, &cfg, &p, &ref, &res, "");
 	EXPECT_EQ(-EACCES, res.send_ret);
 	EXPECT_EQ(-EAGAIN, ha_msg_recv(fc, buf, &len, HYPERAETHER_MSG_NONBLOCK));
 	ASSERT_EQ(0, ha_vm_query(self->owner, a, &q));
@@ -392,7 +399,6 @@ TEST_F_TIMEOUT(kvm, monitor_confined_by_seccomp, 120)
 	struct hakvm_config cfg;
 	struct accel_prog p;
 	struct accel_run ref;
-	char why[256];
 
 	ASSERT_EQ(0, ha_cap_set(self->owner, a, b, HYPERAETHER_CAP_SEND));
 	ASSERT_EQ(0, ha_cap_set(self->owner, b, a, HYPERAETHER_CAP_RECV));
@@ -400,9 +406,7 @@ TEST_F_TIMEOUT(kvm, monitor_confined_by_seccomp, 120)
 	cfg = kvm_config(&p, &ref, fa);
 	cfg.send_dst = b;
 	cfg.seccomp = 1;
-	ASSERT_EQ(0, hakvm_run(&cfg, &res));
-	accel_run_ref(&p, &ref);
-	EXPECT_EQ(0, kvm_cmp(&res, &ref, why, sizeof(why))) TH_LOG("%s", why);
+	guest_vs_ref(_metadata, &cfg, &p, &ref, &res, "");
 	EXPECT_EQ(0, res.send_ret);
 	EXPECT_EQ(-1, open("/dev/kvm", O_RDWR));
 	EXPECT_EQ(EACCES, errno);
@@ -593,7 +597,6 @@ TEST_F_TIMEOUT(kvm, endless_program_ends_at_max_epochs, 120)
 	struct accel_prog p;
 	struct accel_run ref;
 	struct hakvm_config cfg;
-	char why[256];
 
 	ASSERT_EQ(0, accel_prog_asm(&p, "forever", "top: JUMP top\n"));
 	ASSERT_EQ(0, accel_run_alloc(&ref, 2, 0, 0));
@@ -601,9 +604,7 @@ TEST_F_TIMEOUT(kvm, endless_program_ends_at_max_epochs, 120)
 	ref.init = 1;
 	cfg = kvm_config(&p, &ref, -1);
 	cfg.slice_epochs = 1000;
-	ASSERT_EQ(0, hakvm_run(&cfg, &res));
-	accel_run_ref(&p, &ref);
-	EXPECT_EQ(0, kvm_cmp(&res, &ref, why, sizeof(why))) TH_LOG("%s", why);
+	guest_vs_ref(_metadata, &cfg, &p, &ref, &res, "");
 	EXPECT_EQ(5000, res.epochs);
 	EXPECT_EQ(5, res.yields);
 	hakvm_result_free(&res);
