@@ -96,13 +96,19 @@ userspace-check: $(BUILD)/san/hyperaether $(BUILD)/san/lib_test
 		> $(RESULTS)/userspace.tap; rc=$$?; \
 	! grep -q '^not ok' $(RESULTS)/userspace.tap && [ $$rc = 0 ]
 
+# An LD_PRELOAD shim that delays listen(): the readiness case of daemon_test.py.
+$(BUILD)/san/slow_listen.so: userspace/tests/slow_listen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
 # hyperaetherd without devices (--engine cpu): protocol, spool, backpressure,
 # shutdown, bad input, the CLI's run/gen/fabric/top; ASan/UBSan builds.
 USER_CHECKS += daemon-check
 .PHONY: daemon-check
-daemon-check: $(BUILD)/san/hyperaether $(BUILD)/san/hyperaetherd
+daemon-check: $(BUILD)/san/hyperaether $(BUILD)/san/hyperaetherd $(BUILD)/san/slow_listen.so
 	@mkdir -p $(RESULTS) $(BUILD)/daemon-check
 	@HA_CLI=$(BUILD)/san/hyperaether HA_DAEMON=$(BUILD)/san/hyperaetherd \
+		HA_SLOW_LISTEN=$(BUILD)/san/slow_listen.so \
 		HA_WORK=$(BUILD)/daemon-check HA_EXAMPLES=$(TOP)/genclient/examples \
 		python3 userspace/tests/daemon_test.py > $(RESULTS)/daemon.tap \
 		2> $(BUILD)/daemon-check/stderr.log; rc=$$?; \

@@ -880,15 +880,23 @@ static bool replies_in_flight(void)
 
 /* ------------------------------------------------------------ setup */
 
+/*
+ * Listens on @path.  The socket is bound under a temporary name and renamed
+ * into place only once it listens, so a client that sees @path can connect:
+ * a socket file that exists between bind() and listen() refuses connections
+ * (ECONNREFUSED), and clients and tests take the file as the readiness
+ * signal.  rename() also replaces, atomically, a stale socket of a daemon
+ * that was killed.
+ */
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
-	int fd;
+	int fd, len, ret;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", path, (int)getpid());
+	if (len < 0 || (size_t)len >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -898,10 +906,11 @@ static int listen_on(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);	/* a stale socket of a daemon that was killed */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
-		int ret = -errno;
-
+	unlink(sa.sun_path);	/* left by a killed daemon of the same pid */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64) ||
+	    rename(sa.sun_path, path)) {
+		ret = -errno;
+		unlink(sa.sun_path);
 		close(fd);
 		return ret;
 	}

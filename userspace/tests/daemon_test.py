@@ -218,6 +218,40 @@ rc = d.stop()
 ok(rc == 0 and "stopped" in d.logtext() and not os.path.exists(d.sock), "daemon/sigterm-idle-exits-0",
    "rc=%s\n%s" % (rc, d.logtext()))
 
+# ---------------------------------------------------------------- readiness
+# The socket file is the readiness signal (clients and the kselftests wait
+# for it): with listen() delayed by 300 ms (HA_SLOW_LISTEN, an LD_PRELOAD
+# shim), a client that connects the moment the file appears must get in.
+# A daemon that binds the path itself refuses it (ECONNREFUSED).
+rdir = os.path.join(WORK, "ready")
+shutil.rmtree(rdir, ignore_errors=True)
+os.makedirs(rdir)
+rsock = os.path.join(rdir, "sock")
+with open(os.path.join(rdir, "log"), "w+") as rlog:
+    p = subprocess.Popen([DAEMON, "--engine", "cpu", "--socket", rsock], stderr=rlog,
+                         env=dict(ENV, LD_PRELOAD=os.environ["HA_SLOW_LISTEN"],
+                                  ASAN_OPTIONS="detect_leaks=1:verify_asan_link_order=0"))
+    t_end = time.time() + 30
+    while not os.path.exists(rsock) and p.poll() is None and time.time() < t_end:
+        time.sleep(0.001)
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(30)
+        s.connect(rsock)
+        s.sendall(b'{"op":"ping"}\n')
+        r = json.loads(s.makefile().readline())
+        s.close()
+    except (OSError, ValueError) as e:
+        r = repr(e)
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=30)
+    rlog.seek(0)
+    text = rlog.read()
+ok("slow_listen: listen(" in text, "readiness/shim-delayed-listen", text)
+ok(r == {"ok": True}, "readiness/socket-file-means-listening", "%s\n%s" % (r, text))
+ok(rc == 0 and os.listdir(rdir) == ["log"], "readiness/no-temporary-socket-left",
+   "rc=%s, left: %s" % (rc, os.listdir(rdir)))
+
 # ---------------------------------------------------------------- backpressure
 d = Daemon("busy", "--max-queue", "1", "--max-inflight", "1", "--budget-ms", "1500", "--no-cache")
 import threading

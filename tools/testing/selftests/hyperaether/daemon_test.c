@@ -47,12 +47,12 @@ static int fabric_count(void)
 	return n;
 }
 
-/* Wait up to 5 s for the fabric count to drop to @want (fds close asynchronously). */
+/* Wait up to 30 s for the fabric count to drop to @want (fds close asynchronously). */
 static int fabric_count_settles(int want)
 {
 	int n = fabric_count();
 
-	for (int i = 0; i < 100 && n > want; i++) {
+	for (int i = 0; i < 600 && n > want; i++) {
 		usleep(50000);
 		n = fabric_count();
 	}
@@ -79,6 +79,18 @@ static bool exists(const char *dir, const char *name)
 	return !access(path, F_OK);
 }
 
+static int stop_daemon(pid_t pid, int sig)
+{
+	int status = -1;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, sig);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static pid_t start_daemon(const char *dir, const char *grace_ms)
 {
 	char sock[256], spool[256];
@@ -102,28 +114,25 @@ static pid_t start_daemon(const char *dir, const char *grace_ms)
 		      "--no-cache", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 200; i++) {
+	/*
+	 * The daemon renames its socket into place once it listens, so the
+	 * file is the readiness signal.  30 s: on the debug kernel (KASAN)
+	 * under TCG, beside another guest, starting the daemon is slow.
+	 */
+	for (int i = 0; i < 1200; i++) {
 		struct stat st;
 
 		if (!stat(sock, &st))
 			return pid;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			fprintf(stderr, "# hyperaetherd exited before listening on %s\n", sock);
 			return -1;
+		}
 		usleep(25000);
 	}
-	return pid;
-}
-
-static int stop_daemon(pid_t pid, int sig)
-{
-	int status = -1;
-
-	if (pid <= 0)
-		return -1;
-	kill(pid, sig);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	fprintf(stderr, "# hyperaetherd: no socket %s after 30 s\n", sock);
+	stop_daemon(pid, SIGKILL);
+	return -1;
 }
 
 static struct json_object *request(const char *dir, const char *spec_json)
@@ -407,7 +416,7 @@ TEST_F(daemon, bad_input)
 		snprintf(path, sizeof(path), "%s/spool/broken.json", self->dir);
 		write_file(path, "{\"vms\": [ {\"name\": }");
 		snprintf(path, sizeof(path), "%s/spool/failed", self->dir);
-		for (int i = 0; i < 200 && !exists(path, "broken.json.result.json"); i++)
+		for (int i = 0; i < 1200 && !exists(path, "broken.json.result.json"); i++)
 			usleep(25000);
 		EXPECT_TRUE(exists(path, "broken.json.result.json"));
 		EXPECT_TRUE(exists(path, "broken.json"));
@@ -471,12 +480,12 @@ TEST_F(daemon, sigterm_keeps_spool)
 	write_file(path, "{\"vms\": [{\"name\": \"q\", \"formula\": \"3 * 3\"}]}");
 	/* Wait until the quick one is done: the long one is running then. */
 	snprintf(path, sizeof(path), "%s/done", spool);
-	for (int i = 0; i < 400 && !exists(path, "quick.json.result.json"); i++)
+	for (int i = 0; i < 1200 && !exists(path, "quick.json.result.json"); i++)
 		usleep(25000);
 	ASSERT_TRUE(exists(path, "quick.json.result.json"));
 	if (self->fabrics0 >= 0) {
 		/* The long one may still be generating: wait for its fabric. */
-		for (int i = 0; i < 400 && fabric_count() != self->fabrics0 + 1; i++)
+		for (int i = 0; i < 1200 && fabric_count() != self->fabrics0 + 1; i++)
 			usleep(25000);
 		EXPECT_EQ(self->fabrics0 + 1, fabric_count());
 	}
@@ -503,7 +512,7 @@ TEST_F(daemon, sigkill_leaves_devices_usable)
 	snprintf(path, sizeof(path), "%s/long.json", spool);
 	write_file(path, LONG_SPEC);
 	if (self->fabrics0 >= 0)
-		for (int i = 0; i < 400 && fabric_count() == self->fabrics0; i++)
+		for (int i = 0; i < 1200 && fabric_count() == self->fabrics0; i++)
 			usleep(25000);
 	usleep(200000);
 	EXPECT_EQ(128 + SIGKILL, stop_daemon(self->pid, SIGKILL));
