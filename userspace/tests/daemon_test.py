@@ -178,9 +178,10 @@ os.rename(os.path.join(sp, ".w.tmp"), os.path.join(sp, "w.json"))
 with open(os.path.join(sp, ".broken.tmp"), "w") as f:
     f.write('{"vms": [ }')
 os.rename(os.path.join(sp, ".broken.tmp"), os.path.join(sp, "broken.json"))
-for _ in range(200):
-    if os.path.exists(os.path.join(sp, "done", "w.json.result.json")) and \
-       os.path.exists(os.path.join(sp, "failed", "broken.json.result.json")):
+# The daemon writes the result first and moves the spec second: wait for the specs.
+for _ in range(600):
+    if os.path.exists(os.path.join(sp, "done", "w.json")) and \
+       os.path.exists(os.path.join(sp, "failed", "broken.json")):
         break
     time.sleep(0.05)
 try:

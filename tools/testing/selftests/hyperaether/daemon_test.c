@@ -416,7 +416,8 @@ TEST_F(daemon, bad_input)
 		snprintf(path, sizeof(path), "%s/spool/broken.json", self->dir);
 		write_file(path, "{\"vms\": [ {\"name\": }");
 		snprintf(path, sizeof(path), "%s/spool/failed", self->dir);
-		for (int i = 0; i < 1200 && !exists(path, "broken.json.result.json"); i++)
+		/* The result is written first, the spec moved second. */
+		for (int i = 0; i < 1200 && !exists(path, "broken.json"); i++)
 			usleep(25000);
 		EXPECT_TRUE(exists(path, "broken.json.result.json"));
 		EXPECT_TRUE(exists(path, "broken.json"));
