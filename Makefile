@@ -185,7 +185,7 @@ vm-debug: kselftests $(VM_BINS)
 		--kernel $(HA_KBUILD)/arch/x86/boot/bzImage --out $(BUILD)/vm-debug \
 		--modroot $(HA_KBUILD)/modroot --kver $$(cat $(HA_KBUILD)/include/config/kernel.release) \
 		--preload kvm_amd --ko "$(call VM_KO,debug,hyperaether_kunit.ko hyperaether_accel_kunit.ko)" \
-		--tests $(BUILD)/kselftest --bins "$(VM_BINS)" --exclude "kvm_test kvm_lavm_test" --env HA_SKIP_KVM=1 --kunit \
+		--tests $(BUILD)/kselftest --bins "$(VM_BINS)" --kunit \
 		--timeout 1200 --mem 3072; \
 	rc=$$?; mkdir -p $(RESULTS); cp $(BUILD)/vm-debug/results.tap $(RESULTS)/vm-debug.tap 2>/dev/null; exit $$rc
 

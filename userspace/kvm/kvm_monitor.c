@@ -562,13 +562,18 @@ static void run_loop(struct hakvm *h)
 
 	for (;;) {
 		if (now_ns() >= h->deadline) {
-			stop(h, HAKVM_STOP_TIMEOUT, "wall-clock budget of %u ms used up",
-			     h->cfg->timeout_ms ? h->cfg->timeout_ms : HAKVM_TIMEOUT_DEFAULT);
+			stop(h, HAKVM_STOP_TIMEOUT, "wall-clock budget of %u ms used up "
+			     "(%llu exits, %llu interrupted entries, %u epochs)",
+			     h->cfg->timeout_ms ? h->cfg->timeout_ms : HAKVM_TIMEOUT_DEFAULT,
+			     (unsigned long long)res->exits, (unsigned long long)res->kicks,
+			     res->epochs);
 			return;
 		}
 		if (ioctl(h->vcpu, KVM_RUN, NULL)) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				res->kicks++;
 				continue;
+			}
 			stop(h, HAKVM_STOP_INTERNAL, "KVM_RUN: %s", strerror(errno));
 			return;
 		}

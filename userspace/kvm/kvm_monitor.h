@@ -84,6 +84,7 @@ struct hakvm_result {
 		uint32_t where;
 	} fault;
 	uint64_t exits, hypercalls, yields;
+	uint64_t kicks;			/* KVM_RUN interrupted by a signal */
 	/* CLOCK_MONOTONIC ns from the start of hakvm_run(). */
 	uint64_t ns_first_insn;		/* the START hypercall */
 	uint64_t ns_nop_first, ns_nop_last;	/* first and last NOP hypercall */

@@ -153,6 +153,12 @@ cp "$here/guest-init.sh" "$stage/init"
 console=$out/console.log
 results=$out/results.log
 append="console=ttyS0 panic=-1 loglevel=7 kasan.fault=report"
+# The TSC frequency, measured here: a guest kernel that fails to calibrate
+# it under TCG on a busy host boots with tsc_khz 0, and KVM in that kernel
+# then never enters a guest (Documentation/testing.rst).
+cc -O2 -Wall -o "$out/tsc-khz" "$here/tsc-khz.c"
+tsc_khz=$("$out/tsc-khz") || { echo "vm[$name]: cannot measure the TSC frequency" >&2; exit 1; }
+append="$append tsc_early_khz=$tsc_khz"
 
 echo "vm[$name]: booting $(basename "$kernel") (timeout ${timeout}s)" >&2
 start=$(date +%s)
