@@ -39,7 +39,7 @@ def ok(cond, name, diag=""):
 
 
 class Daemon:
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, env=None, poll=0.05):
         self.dir = os.path.join(WORK, name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(os.path.join(self.dir, "spool"))
@@ -47,11 +47,10 @@ class Daemon:
         self.log = open(os.path.join(self.dir, "log"), "w+")
         self.proc = subprocess.Popen([DAEMON, "--engine", "cpu", "--socket", self.sock,
                                       "--spool", os.path.join(self.dir, "spool")] + list(args),
-                                     env=ENV, stderr=self.log)
-        for _ in range(200):
-            if os.path.exists(self.sock):
-                break
-            time.sleep(0.05)
+                                     env=env or ENV, stderr=self.log)
+        t_end = time.time() + 30
+        while not os.path.exists(self.sock) and self.proc.poll() is None and time.time() < t_end:
+            time.sleep(poll)
 
     def request(self, obj, raw=None, timeout=60):
         s = socket.socket(socket.AF_UNIX)
@@ -224,34 +223,18 @@ ok(rc == 0 and "stopped" in d.logtext() and not os.path.exists(d.sock), "daemon/
 # for it): with listen() delayed by 300 ms (HA_SLOW_LISTEN, an LD_PRELOAD
 # shim), a client that connects the moment the file appears must get in.
 # A daemon that binds the path itself refuses it (ECONNREFUSED).
-rdir = os.path.join(WORK, "ready")
-shutil.rmtree(rdir, ignore_errors=True)
-os.makedirs(rdir)
-rsock = os.path.join(rdir, "sock")
-with open(os.path.join(rdir, "log"), "w+") as rlog:
-    p = subprocess.Popen([DAEMON, "--engine", "cpu", "--socket", rsock], stderr=rlog,
-                         env=dict(ENV, LD_PRELOAD=os.environ["HA_SLOW_LISTEN"],
-                                  ASAN_OPTIONS="detect_leaks=1:verify_asan_link_order=0"))
-    t_end = time.time() + 30
-    while not os.path.exists(rsock) and p.poll() is None and time.time() < t_end:
-        time.sleep(0.001)
-    try:
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(30)
-        s.connect(rsock)
-        s.sendall(b'{"op":"ping"}\n')
-        r = json.loads(s.makefile().readline())
-        s.close()
-    except (OSError, ValueError) as e:
-        r = repr(e)
-    p.send_signal(signal.SIGTERM)
-    rc = p.wait(timeout=30)
-    rlog.seek(0)
-    text = rlog.read()
-ok("slow_listen: listen(" in text, "readiness/shim-delayed-listen", text)
-ok(r == {"ok": True}, "readiness/socket-file-means-listening", "%s\n%s" % (r, text))
-ok(rc == 0 and os.listdir(rdir) == ["log"], "readiness/no-temporary-socket-left",
-   "rc=%s, left: %s" % (rc, os.listdir(rdir)))
+d = Daemon("ready", poll=0.001,
+           env=dict(ENV, LD_PRELOAD=os.environ["HA_SLOW_LISTEN"],
+                    ASAN_OPTIONS="detect_leaks=1:verify_asan_link_order=0"))
+try:
+    r = d.request({"op": "ping"}, timeout=30)
+except (OSError, ValueError) as e:
+    r = repr(e)
+rc = d.stop()
+ok("slow_listen: listen(" in d.logtext(), "readiness/shim-delayed-listen", d.logtext())
+ok(r == {"ok": True}, "readiness/socket-file-means-listening", "%s\n%s" % (r, d.logtext()))
+left = [f for f in os.listdir(d.dir) if f.startswith("sock")]
+ok(rc == 0 and not left, "readiness/no-temporary-socket-left", "rc=%s, left: %s" % (rc, left))
 
 # ---------------------------------------------------------------- backpressure
 d = Daemon("busy", "--max-queue", "1", "--max-inflight", "1", "--budget-ms", "1500", "--no-cache")
